@@ -1,0 +1,82 @@
+//! Wall-clock time as the protocol writes it: full UTC ISO-8601 for stored rows and `HH:MM`
+//! for the seed's `time` field. No time crate: the conversion is a few lines of arithmetic.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    since_epoch().as_secs() as i64
+}
+
+fn since_epoch() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+}
+
+/// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn iso_now() -> String {
+    let now = since_epoch();
+    iso_from_millis(now.as_millis() as i64)
+}
+
+/// Formats milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn iso_from_millis(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
+    let ms = millis.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+/// Date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// A stored timestamp as the API shows it: `(time, created_at)`.
+///
+/// Rows written by the original app hold only `HH:MM`; those have no `created_at`. Rows we write
+/// hold full ISO-8601, whose `HH:MM` is the time of day in UTC, as the seed showed it.
+pub fn display_parts(stored: &str) -> (String, Option<String>) {
+    let time_of_day = stored.find('T').and_then(|t| stored.get(t + 1..t + 6));
+    match time_of_day {
+        Some(hhmm) => (hhmm.to_string(), Some(stored.to_string())),
+        None => (stored.to_string(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(iso_from_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_from_millis(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(iso_from_millis(1_795_647_179_000), "2026-11-25T22:52:59.000Z");
+    }
+
+    #[test]
+    fn splits_stored_timestamps() {
+        assert_eq!(display_parts("22:32"), ("22:32".to_string(), None));
+        let (time, created) = display_parts("2026-11-25T22:52:59.000Z");
+        assert_eq!(time, "22:52");
+        assert_eq!(created.as_deref(), Some("2026-11-25T22:52:59.000Z"));
+    }
+}

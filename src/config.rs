@@ -1,0 +1,306 @@
+//! Command line and environment, parsed once into a validated [`Config`].
+//!
+//! Every flag `--some-flag` can also be set by the variable `MYCHAT_SOME_FLAG`; a flag on the
+//! command line wins over the environment.
+
+use log::LevelFilter;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What the process was asked to do.
+#[derive(Debug)]
+pub enum Invocation {
+    Serve(Config),
+    /// `mychat backup DIR`: copy the three database files, consistently, into DIR.
+    Backup(Config, PathBuf),
+    Help,
+    Version,
+}
+
+/// How hard a commit tries to survive power loss (SQLite's `synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Survives a crash of the process; power loss may undo the last commits (WAL, NORMAL).
+    Normal,
+    /// Every commit is on disk before it is acknowledged (WAL, FULL).
+    Full,
+}
+
+/// The server's settings, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: String,
+    pub data_dir: PathBuf,
+    pub workers: usize,
+    pub log_level: LevelFilter,
+    pub rate_limits: bool,
+    pub behind_tls: bool,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub allowed_origins: Vec<String>,
+    pub session_idle: Duration,
+    pub session_lifetime: Duration,
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub max_sockets_per_user: usize,
+    pub hash_concurrency: usize,
+    pub durability: Durability,
+    pub assets_dir: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: "0.0.0.0:8000".into(),
+            data_dir: PathBuf::from("data"),
+            workers: 16,
+            log_level: LevelFilter::Info,
+            rate_limits: true,
+            behind_tls: false,
+            trusted_proxies: Vec::new(),
+            allowed_origins: Vec::new(),
+            session_idle: Duration::from_secs(14 * 86_400),
+            session_lifetime: Duration::from_secs(30 * 86_400),
+            max_connections: 4096,
+            max_connections_per_ip: 256,
+            max_sockets_per_user: 32,
+            hash_concurrency: 2,
+            durability: Durability::Normal,
+            assets_dir: None,
+        }
+    }
+}
+
+/// One settable option: its flag, what its value looks like, and what it does.
+struct Opt {
+    flag: &'static str,
+    value: &'static str,
+    help: &'static str,
+}
+
+const OPTIONS: &[Opt] = &[
+    Opt { flag: "addr", value: "HOST:PORT", help: "address to listen on [0.0.0.0:8000]" },
+    Opt { flag: "data-dir", value: "DIR", help: "where users.db, chathistory.db and rooms.db live [./data]" },
+    Opt { flag: "workers", value: "N", help: "HTTP worker threads [16]" },
+    Opt { flag: "log", value: "LEVEL", help: "error, warn, info, debug or off [info]" },
+    Opt { flag: "rate-limits", value: "on|off", help: "off disables every rate limit and per-address cap, for load tests [on]" },
+    Opt { flag: "behind-tls", value: "on|off", help: "a proxy terminates TLS for every request: Secure cookies, HSTS [off]" },
+    Opt { flag: "trusted-proxies", value: "IP,IP", help: "peers whose X-Forwarded-For/-Proto are believed [none]" },
+    Opt { flag: "allowed-origins", value: "URL,URL", help: "extra origins allowed besides the request's own host [none]" },
+    Opt { flag: "session-idle", value: "DURATION", help: "a session unused this long expires, e.g. 14d, 12h [14d]" },
+    Opt { flag: "session-lifetime", value: "DURATION", help: "a session expires this long after login [30d]" },
+    Opt { flag: "max-connections", value: "N", help: "open TCP connections, HTTP and WebSocket together [4096]" },
+    Opt { flag: "max-connections-per-ip", value: "N", help: "open connections from one address [256]" },
+    Opt { flag: "max-sockets-per-user", value: "N", help: "open WebSockets of one user [32]" },
+    Opt { flag: "hash-concurrency", value: "N", help: "password hashes computed at once (each takes 19-64 MiB) [2]" },
+    Opt { flag: "durability", value: "normal|full", help: "full: fsync every commit, survives power loss [normal]" },
+    Opt { flag: "assets-dir", value: "DIR", help: "serve static/ and templates/ from DIR instead of the binary (development)" },
+];
+
+/// The `--help` text.
+pub fn usage() -> String {
+    let mut text = String::from(
+        "mychat — a self-hosted real-time chat server\n\n\
+         Usage:\n  mychat [serve] [OPTIONS]      serve the chat (the default)\n  \
+         mychat backup DIR [OPTIONS]   copy the databases, consistently, into DIR (server may run)\n  \
+         mychat --help | --version\n\nOptions (each also settable as MYCHAT_<FLAG>, e.g. MYCHAT_DATA_DIR):\n",
+    );
+    for opt in OPTIONS {
+        let left = format!("--{} {}", opt.flag, opt.value);
+        text.push_str(&format!("  {left:<36} {}\n", opt.help));
+    }
+    text
+}
+
+/// Parses the arguments (without the program name) and the environment.
+pub fn parse<I, E>(args: I, env: E) -> Result<Invocation, String>
+where
+    I: IntoIterator<Item = String>,
+    E: Fn(&str) -> Option<String>,
+{
+    let mut positional = Vec::new();
+    let mut given: Vec<(&'static str, String)> = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "--help" || arg == "-h" {
+            return Ok(Invocation::Help);
+        }
+        if arg == "--version" || arg == "-V" {
+            return Ok(Invocation::Version);
+        }
+        let Some(flag) = arg.strip_prefix("--") else {
+            positional.push(arg);
+            continue;
+        };
+        let (name, inline) = match flag.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (flag.to_string(), None),
+        };
+        let opt = OPTIONS
+            .iter()
+            .find(|o| o.flag == name)
+            .ok_or_else(|| format!("unknown option --{name} (see --help)"))?;
+        let value = match inline {
+            Some(v) => v,
+            None => args
+                .next()
+                .ok_or_else(|| format!("--{name} needs a value ({})", opt.value))?,
+        };
+        given.push((opt.flag, value));
+    }
+    for opt in OPTIONS {
+        if !given.iter().any(|(f, _)| *f == opt.flag) {
+            let var = format!("MYCHAT_{}", opt.flag.to_uppercase().replace('-', "_"));
+            if let Some(v) = env(&var).filter(|v| !v.is_empty()) {
+                given.push((opt.flag, v));
+            }
+        }
+    }
+    let mut config = Config::default();
+    for (flag, value) in given {
+        apply(&mut config, flag, &value).map_err(|e| format!("--{flag} {value:?}: {e}"))?;
+    }
+    let mut positional = positional.into_iter();
+    match positional.next().as_deref() {
+        None | Some("serve") => match positional.next() {
+            None => Ok(Invocation::Serve(config)),
+            Some(extra) => Err(format!("unexpected argument {extra:?} (see --help)")),
+        },
+        Some("backup") => match (positional.next(), positional.next()) {
+            (Some(dir), None) => Ok(Invocation::Backup(config, PathBuf::from(dir))),
+            _ => Err("usage: mychat backup DIR".into()),
+        },
+        Some("help") => Ok(Invocation::Help),
+        Some(other) => Err(format!("unknown command {other:?} (see --help)")),
+    }
+}
+
+fn apply(config: &mut Config, flag: &str, value: &str) -> Result<(), String> {
+    match flag {
+        "addr" => config.addr = value.to_string(),
+        "data-dir" => config.data_dir = PathBuf::from(value),
+        "workers" => config.workers = count(value, 1, 1024)?,
+        "log" => {
+            config.log_level = match value.to_ascii_lowercase().as_str() {
+                "off" => LevelFilter::Off,
+                "error" => LevelFilter::Error,
+                "warn" => LevelFilter::Warn,
+                "info" => LevelFilter::Info,
+                "debug" => LevelFilter::Debug,
+                "trace" => LevelFilter::Trace,
+                _ => return Err("expected error, warn, info, debug or off".into()),
+            }
+        }
+        "rate-limits" => config.rate_limits = switch(value)?,
+        "behind-tls" => config.behind_tls = switch(value)?,
+        "trusted-proxies" => {
+            config.trusted_proxies = list(value)
+                .map(|ip| ip.parse().map_err(|_| format!("{ip:?} is not an IP address")))
+                .collect::<Result<_, _>>()?
+        }
+        "allowed-origins" => {
+            config.allowed_origins = list(value).map(|o| o.trim_end_matches('/').to_string()).collect()
+        }
+        "session-idle" => config.session_idle = duration(value)?,
+        "session-lifetime" => config.session_lifetime = duration(value)?,
+        "max-connections" => config.max_connections = count(value, 1, 1 << 20)?,
+        "max-connections-per-ip" => config.max_connections_per_ip = count(value, 1, 1 << 20)?,
+        "max-sockets-per-user" => config.max_sockets_per_user = count(value, 1, 1 << 16)?,
+        "hash-concurrency" => config.hash_concurrency = count(value, 1, 64)?,
+        "durability" => {
+            config.durability = match value {
+                "normal" => Durability::Normal,
+                "full" => Durability::Full,
+                _ => return Err("expected normal or full".into()),
+            }
+        }
+        "assets-dir" => config.assets_dir = Some(PathBuf::from(value)),
+        _ => return Err("unknown option".into()),
+    }
+    Ok(())
+}
+
+fn list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn count(value: &str, min: usize, max: usize) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from {min} to {max}")),
+    }
+}
+
+fn switch(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        _ => Err("expected on or off".into()),
+    }
+}
+
+/// `90s`, `15m`, `12h`, `14d`, or plain seconds.
+fn duration(value: &str) -> Result<Duration, String> {
+    let (digits, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => value.split_at(i),
+        None => (value, "s"),
+    };
+    let n: u64 = digits.parse().map_err(|_| "expected e.g. 90s, 15m, 12h or 14d".to_string())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err("unit must be s, m, h or d".into()),
+    };
+    if secs == 0 {
+        return Err("must be longer than zero".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn flags_win_over_environment() {
+        let env = |k: &str| match k {
+            "MYCHAT_ADDR" => Some("127.0.0.1:1".to_string()),
+            "MYCHAT_DATA_DIR" => Some("/env".to_string()),
+            _ => None,
+        };
+        let Ok(Invocation::Serve(c)) = parse(args(&["--data-dir=/flag"]), env) else {
+            panic!("expected serve")
+        };
+        assert_eq!(c.addr, "127.0.0.1:1");
+        assert_eq!(c.data_dir, PathBuf::from("/flag"));
+    }
+
+    #[test]
+    fn rejects_bad_values_with_the_flag_named() {
+        let err = parse(args(&["--workers", "0"]), |_| None).unwrap_err();
+        assert!(err.contains("--workers"), "{err}");
+        let err = parse(args(&["--nope"]), |_| None).unwrap_err();
+        assert!(err.contains("unknown option --nope"), "{err}");
+        assert!(parse(args(&["--session-idle", "3w"]), |_| None).is_err());
+    }
+
+    #[test]
+    fn parses_commands_and_durations() {
+        assert!(matches!(parse(args(&["backup", "/x"]), |_| None), Ok(Invocation::Backup(_, _))));
+        assert!(matches!(parse(args(&["--version"]), |_| None), Ok(Invocation::Version)));
+        let Ok(Invocation::Serve(c)) = parse(args(&["serve", "--session-idle", "12h"]), |_| None) else {
+            panic!("expected serve")
+        };
+        assert_eq!(c.session_idle, Duration::from_secs(12 * 3600));
+        let Ok(Invocation::Serve(c)) = parse(args(&["--rate-limits", "off"]), |_| None) else {
+            panic!("expected serve")
+        };
+        assert!(!c.rate_limits);
+    }
+}

@@ -1,0 +1,167 @@
+//! The JSON API (the seed's REST endpoints, and ours). Each handler: the session's user,
+//! the path's user must be that user, then one question to the hub.
+
+use super::Ctx;
+use super::response::Response;
+use crate::error::ApiError;
+use crate::http::request::Request;
+use crate::hub::{Command, Page, SessionUser, UserId};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
+
+/// `{user_id}` in a path must be the caller.
+fn require_self(request: &Request, ctx: &Ctx, path_user: &str) -> Result<SessionUser, ApiError> {
+    let user = ctx.require_user(request)?;
+    if *user.id != *path_user {
+        return Err(ApiError::Forbidden("you can only see your own conversations"));
+    }
+    Ok(user)
+}
+
+/// `?before=<id>&limit=<n>`.
+fn page(request: &Request) -> Result<Page, ApiError> {
+    let before = match request.query_param("before") {
+        None => i64::MAX,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n > 0 => n,
+            _ => return Err(ApiError::bad_request("before must be a positive message id")),
+        },
+    };
+    let limit = match request.query_param("limit") {
+        None => DEFAULT_PAGE,
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => return Err(ApiError::bad_request("limit must be 1 to 200")),
+        },
+    };
+    Ok(Page { before, limit })
+}
+
+fn body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
+    serde_json::from_slice(&request.body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+fn ok() -> Response {
+    Response::json(200, &serde_json::json!({ "status": "ok" }))
+}
+
+/// GET /healthz — `ok` when the hub and the database answer.
+pub fn health(ctx: &Ctx) -> Result<Response, ApiError> {
+    ctx.hub.ask(|reply| Command::Health { reply })??;
+    Ok(Response::text(200, "ok"))
+}
+
+/// GET /api/me — `{id, name}` of the session's user.
+pub fn me(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    Ok(Response::json(200, &ctx.require_user(request)?.me()))
+}
+
+/// GET /api/users — every user, `[{id, name, online}]`, in registration order.
+pub fn users(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    ctx.require_user(request)?;
+    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::Users { reply })?))
+}
+
+/// GET /api/unread/{user_id} — `{sender_id: count}` of unread private messages.
+pub fn unread(ctx: &Ctx, request: &Request, user: &str) -> Result<Response, ApiError> {
+    let user = require_self(request, ctx, user)?.id;
+    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::Unread { user, reply })??))
+}
+
+/// POST /api/mark_read/{user_id}/{target_id} — everything from target to user is read.
+pub fn mark_read(ctx: &Ctx, request: &Request, user: &str, target: &str) -> Result<Response, ApiError> {
+    let user = require_self(request, ctx, user)?.id;
+    let target = target.to_string();
+    ctx.hub.ask(|reply| Command::MarkRead { user, target, reply })??;
+    Ok(ok())
+}
+
+/// GET /api/history/{user_id}/{target_id}?before=&limit= (also /history/...) — a page of the
+/// conversation, oldest first.
+pub fn history(ctx: &Ctx, request: &Request, user: &str, target: &str) -> Result<Response, ApiError> {
+    let user = require_self(request, ctx, user)?.id;
+    let page = page(request)?;
+    let target = target.to_string();
+    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::History { user, target, page, reply })??))
+}
+
+fn caller(ctx: &Ctx, request: &Request) -> Result<UserId, ApiError> {
+    Ok(ctx.require_user(request)?.id)
+}
+
+#[derive(Deserialize)]
+struct NewRoom {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MemberBody {
+    user_id: String,
+}
+
+/// POST /api/rooms/create {name, description} — the new room; the caller is its creator.
+pub fn create_room(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let NewRoom { name, description } = body(request)?;
+    let description = description.unwrap_or_default();
+    let room = ctx.hub.ask(|reply| Command::CreateRoom { user, name, description, reply })??;
+    Ok(Response::json(201, &room))
+}
+
+/// GET /api/rooms — the caller's rooms with member counts and unread counts.
+pub fn rooms(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::Rooms { user, reply })??))
+}
+
+/// GET /api/rooms/{room_id} — one room (members only).
+pub fn room(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let room = room.to_string();
+    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::Room { user, room, reply })??))
+}
+
+/// DELETE /api/rooms/{room_id} — creator only; closes the room's sockets.
+pub fn delete_room(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let room = room.to_string();
+    ctx.hub.ask(|reply| Command::DeleteRoom { user, room, reply })??;
+    Ok(ok())
+}
+
+/// POST /api/rooms/{room_id}/add_user {user_id} — creator only; adding a member twice is
+/// harmless.
+pub fn add_member(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let MemberBody { user_id: member } = body(request)?;
+    let room = room.to_string();
+    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::AddMember { user, room, member, reply })??))
+}
+
+/// POST /api/rooms/{room_id}/remove_user {user_id} — creator only; not the creator.
+pub fn remove_member(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let MemberBody { user_id: member } = body(request)?;
+    let room = room.to_string();
+    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::RemoveMember { user, room, member, reply })??))
+}
+
+/// GET /api/rooms/{room_id}/members — `[{id, name, online, is_creator}]` (members only).
+pub fn members(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let room = room.to_string();
+    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::Members { user, room, reply })??))
+}
+
+/// GET /api/rooms/{room_id}/history?before=&limit= — a page of the room, oldest first.
+pub fn room_history(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let page = page(request)?;
+    let room = room.to_string();
+    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::RoomHistory { user, room, page, reply })??))
+}

@@ -1,0 +1,117 @@
+//! The HTTP front: what a worker thread does with a connection. It reads requests
+//! (keep-alive, pipelining), routes them, writes responses, and hands WebSocket handshakes
+//! to [`crate::ws`]. Every bad request gets its status and the worker moves on.
+
+pub mod api;
+pub mod form;
+pub mod pages;
+pub mod request;
+pub mod response;
+pub mod routes;
+
+use crate::accept::Accepted;
+use crate::assets::Assets;
+use crate::auth::Passwords;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::hub::{Command, HubClient, SessionUser, TokenHash};
+use crossbeam_channel::Receiver;
+use request::{HttpConn, Proxies, ReadError, Request};
+use response::Response;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Wait for the first request of a new connection.
+const FIRST_REQUEST_WAIT: Duration = Duration::from_secs(10);
+/// Wait for the next request on a kept-alive connection.
+const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(5);
+/// ... when other connections are queued for a worker: hand this one back quickly.
+const KEEP_ALIVE_IDLE_BUSY: Duration = Duration::from_millis(50);
+/// A response write that takes longer than this ends the connection.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every worker shares.
+pub struct Ctx {
+    pub hub: HubClient,
+    pub config: Arc<Config>,
+    pub passwords: Passwords,
+    pub assets: Assets,
+    /// The queue of accepted connections, to see whether others are waiting.
+    pub waiting: Receiver<Accepted>,
+}
+
+/// The session cookie's name: `__Host-` prefixed (and `Secure`) over TLS.
+pub fn session_cookie_name(https: bool) -> &'static str {
+    if https { "__Host-mychat_session" } else { "mychat_session" }
+}
+
+/// The session token in a request's cookies, hashed.
+pub fn session_token(request: &Request) -> Option<TokenHash> {
+    let cookies = request.header("cookie")?;
+    let value = form::cookie(cookies, session_cookie_name(true)).or_else(|| form::cookie(cookies, session_cookie_name(false)))?;
+    crate::auth::hash_token(value)
+}
+
+impl Ctx {
+    /// The logged-in user, if the request carries a live session.
+    pub fn session(&self, request: &Request) -> Result<Option<SessionUser>, ApiError> {
+        match session_token(request) {
+            None => Ok(None),
+            Some(token) => self.hub.ask(|reply| Command::Authenticate { token, reply }),
+        }
+    }
+
+    pub fn require_user(&self, request: &Request) -> Result<SessionUser, ApiError> {
+        self.session(request)?.ok_or(ApiError::NotLoggedIn)
+    }
+
+    fn proxies(&self) -> Proxies<'_> {
+        Proxies { trusted: &self.config.trusted_proxies, behind_tls: self.config.behind_tls }
+    }
+}
+
+/// Serves one client connection until it closes, idles out, or becomes a WebSocket.
+pub fn serve(ctx: &Ctx, accepted: Accepted) {
+    let Accepted { stream, peer, permit } = accepted;
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut conn = HttpConn::new(stream, peer);
+    let mut idle = FIRST_REQUEST_WAIT;
+    loop {
+        let request = match conn.read_request(idle, &ctx.proxies()) {
+            Ok(request) => request,
+            Err(ReadError::Idle) => return,
+            Err(ReadError::Reject(error)) => {
+                log::info!("{} bad request: {} {}", peer.ip(), error.status(), error);
+                let _ = Response::api_error(&error).write_to(&mut conn.stream, false, false, false);
+                let _ = conn.stream.shutdown(std::net::Shutdown::Write);
+                return;
+            }
+        };
+        let started = Instant::now();
+        match routes::route(ctx, &request) {
+            routes::Outcome::Respond(response) => {
+                let keep_alive = request.keep_alive() && response.status < 500;
+                let head_only = request.is_head();
+                let written = response.write_to(&mut conn.stream, head_only, keep_alive, request.https);
+                log::info!(
+                    "{} {} {} {} {}B {:.1}ms",
+                    request.peer,
+                    request.method,
+                    request.path,
+                    response.status,
+                    response.body().len(),
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
+                if written.is_err() || !keep_alive {
+                    return;
+                }
+            }
+            routes::Outcome::Upgrade(target, path_user) => {
+                crate::ws::accept(ctx, conn, &request, target, path_user, permit);
+                return;
+            }
+        }
+        idle = if ctx.waiting.is_empty() { KEEP_ALIVE_IDLE } else { KEEP_ALIVE_IDLE_BUSY };
+    }
+}
+

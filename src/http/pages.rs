@@ -1,0 +1,232 @@
+//! Server-rendered pages: login and registration (they work without JavaScript), logout,
+//! the app shell, the alternative chat view, user search, static files and error pages.
+
+use super::response::Response;
+use super::routes::wants_json;
+use super::{Ctx, session_cookie_name, session_token};
+use crate::auth;
+use crate::error::ApiError;
+use crate::http::form;
+use crate::http::request::Request;
+use crate::hub::{Command, SessionUser};
+use crate::templates::{self, Html, Lang, Value};
+
+fn page(ctx: &Ctx, request: &Request, status: u16, template: &str, vars: &[(&str, Value)]) -> Response {
+    Response::html(status, templates::render(&ctx.assets, template, Lang::of(request), vars))
+}
+
+fn form_field(fields: &[(String, String)], name: &str) -> String {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+/// The login page's sentence for an error, in the page's language.
+fn error_text(lang: Lang, error: &ApiError) -> String {
+    let key = match error {
+        ApiError::WrongCredentials | ApiError::NotLoggedIn => "err_credentials",
+        ApiError::Conflict(_) => "err_taken",
+        ApiError::TooManyRequests { .. } => "err_too_many",
+        ApiError::Unavailable(_) => "err_busy",
+        _ => return error.to_string(),
+    };
+    templates::text(lang, key).to_string()
+}
+
+/// A failed login or registration: JSON for API clients, the form again for browsers.
+fn form_error(ctx: &Ctx, request: &Request, username: &str, register: bool, error: &ApiError) -> Response {
+    if wants_json(request) {
+        return Response::api_error(error);
+    }
+    let message = error_text(Lang::of(request), error);
+    let mode = if register { "register" } else { "login" };
+    let response = page(
+        ctx,
+        request,
+        error.status(),
+        "login.html",
+        &[("error", Value::Text(&message)), ("username", Value::Text(username)), ("mode", Value::Text(mode))],
+    );
+    super::response::error_headers(response, error)
+}
+
+/// 303 to the app, with the session cookie and the readable `user_id` cookie.
+fn signed_in(ctx: &Ctx, request: &Request, user: &SessionUser, token: &str) -> Response {
+    let max_age = ctx.config.session_lifetime.as_secs();
+    let secure = if request.https { "; Secure" } else { "" };
+    Response::redirect("/index")
+        .with_header(
+            "set-cookie",
+            format!(
+                "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+                session_cookie_name(request.https)
+            ),
+        )
+        .with_header("set-cookie", format!("user_id={}; Path=/; SameSite=Lax; Max-Age={max_age}{secure}", user.id))
+}
+
+/// GET / — the login and registration page; the app for a logged-in user.
+pub fn home(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    if ctx.session(request)?.is_some() {
+        return Ok(Response::redirect("/index"));
+    }
+    Ok(page(ctx, request, 200, "login.html", &[("mode", Value::Text("login"))]))
+}
+
+/// POST /login — form fields `username`, `password`; 303 to /index on success.
+pub fn login(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let fields = form::parse(&request.body);
+    let name = form_field(&fields, "username").trim().to_string();
+    let password = form_field(&fields, "password");
+    match attempt_login(ctx, request, &name, &password) {
+        Ok((user, token)) => Ok(signed_in(ctx, request, &user, &token)),
+        Err(e) => Ok(form_error(ctx, request, &name, false, &e)),
+    }
+}
+
+fn attempt_login(ctx: &Ctx, request: &Request, name: &str, password: &str) -> Result<(SessionUser, String), ApiError> {
+    if name.is_empty() || name.chars().count() > auth::MAX_NAME_CHARS {
+        return Err(ApiError::WrongCredentials);
+    }
+    auth::check_login_password(password)?;
+    let peer = request.peer;
+    let lookup = name.to_string();
+    let credentials = ctx.hub.ask(|reply| Command::LoginLookup { name: lookup, peer, reply })??;
+    let stored = credentials.as_ref().map(|c| c.password_hash.as_str());
+    let verified = ctx.passwords.verify(password, stored)?;
+    let Some(credentials) = credentials.filter(|_| verified.ok) else {
+        log::info!("failed login for {name:?} from {peer}");
+        return Err(ApiError::WrongCredentials);
+    };
+    let (cookie, token) = auth::new_token()?;
+    let user = credentials.user;
+    let (name, rehash) = (name.to_string(), verified.rehash);
+    let who = user.clone();
+    ctx.hub.ask(|reply| Command::LoginSucceeded { user: who, name, peer, token, rehash, reply })??;
+    Ok((user, cookie))
+}
+
+/// POST /register — form fields `username`, `password`; 303 to /index on success.
+pub fn register(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let fields = form::parse(&request.body);
+    let raw_name = form_field(&fields, "username");
+    let password = form_field(&fields, "password");
+    match attempt_register(ctx, request, &raw_name, &password) {
+        Ok((user, token)) => Ok(signed_in(ctx, request, &user, &token)),
+        Err(e) => Ok(form_error(ctx, request, raw_name.trim(), true, &e)),
+    }
+}
+
+fn attempt_register(ctx: &Ctx, request: &Request, raw_name: &str, password: &str) -> Result<(SessionUser, String), ApiError> {
+    let name = auth::clean_username(raw_name)?;
+    auth::check_new_password(password)?;
+    let (peer, check) = (request.peer, name.clone());
+    ctx.hub.ask(|reply| Command::CheckRegistration { name: check, peer, reply })??;
+    let password_hash = ctx.passwords.hash(password)?;
+    let (cookie, token) = auth::new_token()?;
+    let user = ctx.hub.ask(|reply| Command::Register { name, password_hash, token, reply })??;
+    Ok((user, cookie))
+}
+
+/// GET /logout — a page whose button signs out (a link alone must not, or any page could).
+pub fn logout_page(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    match ctx.session(request)? {
+        None => Ok(Response::redirect("/")),
+        Some(user) => Ok(page(ctx, request, 200, "logout.html", &[("user_name", Value::Text(&user.name))])),
+    }
+}
+
+/// POST /logout — ends the session (its sockets close too) and clears the cookies.
+pub fn logout(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    if let Some(token) = session_token(request) {
+        ctx.hub.ask(|reply| Command::Logout { token, reply })?;
+    }
+    Ok(Response::redirect("/")
+        .with_header("set-cookie", "mychat_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+        .with_header("set-cookie", "__Host-mychat_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure")
+        .with_header("set-cookie", "user_id=; Path=/; SameSite=Lax; Max-Age=0"))
+}
+
+/// The user, or a redirect to the login page.
+fn user_or_login(ctx: &Ctx, request: &Request) -> Result<Result<SessionUser, Response>, ApiError> {
+    Ok(ctx.session(request)?.ok_or_else(|| Response::redirect("/")))
+}
+
+/// GET /index — the app.
+pub fn index(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = match user_or_login(ctx, request)? {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect),
+    };
+    Ok(page(ctx, request, 200, "index.html", &[("user_name", Value::Text(&user.name)), ("user_id", Value::Text(&user.id))]))
+}
+
+/// GET /chat/{target_id} — the alternative single-conversation view.
+pub fn chat(ctx: &Ctx, request: &Request, target: &str) -> Result<Response, ApiError> {
+    let user = match user_or_login(ctx, request)? {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect),
+    };
+    let id = target.to_string();
+    let target = ctx.hub.ask(|reply| Command::FindUser { id, reply })?.ok_or(ApiError::NotFound("no such user"))?;
+    Ok(page(
+        ctx,
+        request,
+        200,
+        "chat.html",
+        &[
+            ("user_name", Value::Text(&user.name)),
+            ("user_id", Value::Text(&user.id)),
+            ("target_id", Value::Text(&target.id)),
+            ("target_name", Value::Text(&target.name)),
+        ],
+    ))
+}
+
+/// GET /search?q= — users whose name contains `q`, each linking to a chat.
+pub fn search(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = match user_or_login(ctx, request)? {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect),
+    };
+    let query = request.query_param("q").unwrap_or_default();
+    let needle = query.trim().to_lowercase();
+    let users = ctx.hub.ask(|reply| Command::Users { reply })?;
+    let lang = Lang::of(request);
+    let mut results = Html::default();
+    let mut found = 0;
+    for u in users.iter().filter(|u| u.id != user.id && u.name.to_lowercase().contains(&needle)) {
+        found += 1;
+        results.tag("<li class=\"search-result\"><a href=\"/chat/").text(&u.id).tag("\">");
+        results.tag("<span class=\"dot").tag(if u.online { " online" } else { "" }).tag("\" aria-hidden=\"true\"></span>");
+        results.tag("<span class=\"name\">").text(&u.name).tag("</span>");
+        results.tag("<span class=\"status\">").text(templates::text(lang, if u.online { "online" } else { "offline" }));
+        results.tag("</span></a></li>");
+    }
+    if found == 0 {
+        results.tag("<li class=\"empty\">").text(templates::text(lang, "no_results")).tag("</li>");
+    }
+    Ok(page(
+        ctx,
+        request,
+        200,
+        "search.html",
+        &[("query", Value::Text(&query)), ("results", Value::Markup(&results)), ("user_name", Value::Text(&user.name))],
+    ))
+}
+
+/// GET /static/{path} — embedded files with ETag revalidation.
+pub fn asset(ctx: &Ctx, request: &Request, path: &str) -> Result<Response, ApiError> {
+    let asset = ctx.assets.static_file(path).ok_or(ApiError::NotFound("no such file"))?;
+    let matches = request
+        .header("if-none-match")
+        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == asset.etag));
+    let status = if matches { 304 } else { 200 };
+    let response = Response::new(status).with_header("etag", asset.etag).with_header("cache-control", "no-cache");
+    Ok(if matches { response } else { response.with_body(asset.content_type, asset.bytes) })
+}
+
+/// An error as a page, for browsers.
+pub fn error_page(ctx: &Ctx, request: &Request, error: &ApiError) -> Response {
+    let status = error.status().to_string();
+    let message = error.to_string();
+    page(ctx, request, error.status(), "error.html", &[("status", Value::Text(&status)), ("message", Value::Text(&message))])
+}

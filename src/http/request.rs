@@ -1,0 +1,312 @@
+//! Reading requests off a connection: the head through httparse, then a Content-Length body,
+//! each within a size bound and a deadline, so a slow or hostile client cannot hold a worker
+//! or memory for long.
+
+use crate::error::ApiError;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// The longest request head (request line and headers).
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// The longest request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The most header lines.
+const MAX_HEADERS: usize = 64;
+/// Time for a whole head to arrive once its first byte has.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time for a whole body to arrive.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// The path without the query string.
+    pub path: String,
+    pub query: String,
+    pub minor_version: u8,
+    /// Header names in lower case, values as sent (non-UTF-8 bytes replaced).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The client's address: the socket's peer, or the forwarded one from a trusted proxy.
+    pub peer: IpAddr,
+    /// Whether the client reached us over TLS (through a proxy that terminates it).
+    pub https: bool,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether a comma-separated header contains `token` (case-insensitively).
+    pub fn header_has_token(&self, name: &str, token: &str) -> bool {
+        self.headers_named(name).flat_map(|v| v.split(',')).any(|t| t.trim().eq_ignore_ascii_case(token))
+    }
+
+    pub fn is_head(&self) -> bool {
+        self.method == "HEAD"
+    }
+
+    pub fn keep_alive(&self) -> bool {
+        if self.minor_version == 0 {
+            self.header_has_token("connection", "keep-alive")
+        } else {
+            !self.header_has_token("connection", "close")
+        }
+    }
+
+    /// The value of a query parameter, decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        crate::http::form::parse(self.query.as_bytes()).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+/// Why no request came.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Closed, or idle between requests: end the connection without a word.
+    Idle,
+    /// Answer with this error, then close (the stream may be out of step).
+    Reject(ApiError),
+}
+
+/// What reading needs to know about proxies.
+pub struct Proxies<'a> {
+    pub trusted: &'a [IpAddr],
+    pub behind_tls: bool,
+}
+
+/// A client connection being served by a worker.
+pub struct HttpConn {
+    pub stream: TcpStream,
+    pub peer: SocketAddr,
+    /// Bytes received but not yet consumed (the start of a pipelined request, or of the
+    /// first WebSocket frames after a handshake).
+    buf: Vec<u8>,
+}
+
+fn timed_out(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+}
+
+impl HttpConn {
+    pub fn new(stream: TcpStream, peer: SocketAddr) -> HttpConn {
+        HttpConn { stream, peer, buf: Vec::new() }
+    }
+
+    /// The stream, and the bytes read past the last request (for a WebSocket reader).
+    pub fn into_parts(self) -> (TcpStream, Vec<u8>) {
+        (self.stream, self.buf)
+    }
+
+    /// Reads more bytes before `deadline`. `Ok(0)`: the peer closed.
+    fn fill(&mut self, deadline: Instant) -> Result<usize, io::Error> {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(deadline - now))?;
+        let mut chunk = [0u8; 4096];
+        let n = self.stream.read(&mut chunk)?;
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    /// Reads the next request; waits up to `idle` for its first byte.
+    pub fn read_request(&mut self, idle: Duration, proxies: &Proxies) -> Result<Request, ReadError> {
+        let idle_deadline = Instant::now() + idle;
+        let mut head_deadline = if self.buf.is_empty() { None } else { Some(Instant::now() + HEAD_TIMEOUT) };
+        let (mut request, head_len) = loop {
+            if !self.buf.is_empty() {
+                if let Some(parsed) = parse_head(&self.buf)? {
+                    break parsed;
+                }
+                if self.buf.len() >= MAX_HEAD_BYTES {
+                    return Err(ReadError::Reject(ApiError::HeadersTooLarge));
+                }
+            }
+            let deadline = *head_deadline.get_or_insert(idle_deadline);
+            match self.fill(deadline) {
+                Ok(0) => return Err(ReadError::Idle),
+                Ok(_) => {
+                    if head_deadline == Some(idle_deadline) {
+                        head_deadline = Some(Instant::now() + HEAD_TIMEOUT);
+                    }
+                }
+                Err(e) if timed_out(&e) && !self.buf.is_empty() => return Err(ReadError::Reject(ApiError::Timeout)),
+                Err(_) => return Err(ReadError::Idle),
+            }
+        };
+        self.buf.drain(..head_len);
+        let (peer, https) = client_address(&request, self.peer.ip(), proxies);
+        request.peer = peer;
+        request.https = https;
+        let length = body_length(&request)?;
+        if length > 0 {
+            if request.header_has_token("expect", "100-continue") && self.buf.is_empty() {
+                let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+            }
+            let deadline = Instant::now() + BODY_TIMEOUT;
+            while self.buf.len() < length {
+                match self.fill(deadline) {
+                    Ok(0) => return Err(ReadError::Idle),
+                    Ok(_) => {}
+                    Err(e) if timed_out(&e) => return Err(ReadError::Reject(ApiError::Timeout)),
+                    Err(_) => return Err(ReadError::Idle),
+                }
+            }
+            request.body = self.buf.drain(..length).collect();
+        }
+        Ok(request)
+    }
+}
+
+/// Parses a complete head from the start of `buf`; `None` if more bytes are needed.
+pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    let head_len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(ReadError::Reject(ApiError::HeadersTooLarge)),
+        Err(e) => return Err(ReadError::Reject(ApiError::bad_request(format!("malformed request: {e}")))),
+    };
+    if head_len > MAX_HEAD_BYTES {
+        return Err(ReadError::Reject(ApiError::HeadersTooLarge));
+    }
+    let malformed = || ReadError::Reject(ApiError::bad_request("malformed request line"));
+    let method = parsed.method.ok_or_else(malformed)?.to_string();
+    let target = parsed.path.ok_or_else(malformed)?;
+    let minor_version = parsed.version.ok_or_else(malformed)?;
+    if !target.starts_with('/') {
+        return Err(ReadError::Reject(ApiError::bad_request("the request target must be a path")));
+    }
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let headers: Vec<(String, String)> = parsed
+        .headers
+        .iter()
+        .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).trim().to_string()))
+        .collect();
+    if headers.iter().filter(|(n, _)| n == "host").count() > 1 {
+        return Err(ReadError::Reject(ApiError::bad_request("more than one Host header")));
+    }
+    let request = Request {
+        method,
+        path: path.to_string(),
+        query: query.to_string(),
+        minor_version,
+        headers,
+        body: Vec::new(),
+        peer: IpAddr::from([0, 0, 0, 0]),
+        https: false,
+    };
+    Ok(Some((request, head_len)))
+}
+
+/// The body's length from Content-Length, refusing what we can't or won't read.
+pub fn body_length(request: &Request) -> Result<usize, ReadError> {
+    let reject = |e| Err(ReadError::Reject(e));
+    let lengths: Vec<&str> = request.headers_named("content-length").collect();
+    let chunked = request.header("transfer-encoding").is_some();
+    if chunked && !lengths.is_empty() {
+        return reject(ApiError::bad_request("both Transfer-Encoding and Content-Length"));
+    }
+    if chunked {
+        return reject(ApiError::LengthRequired);
+    }
+    let Some(first) = lengths.first() else { return Ok(0) };
+    if lengths.iter().any(|l| l != first) {
+        return reject(ApiError::bad_request("conflicting Content-Length headers"));
+    }
+    if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) || first.len() > 18 {
+        return reject(ApiError::bad_request("invalid Content-Length"));
+    }
+    match first.parse::<usize>() {
+        Ok(n) if n > MAX_BODY_BYTES => reject(ApiError::PayloadTooLarge),
+        Ok(n) => Ok(n),
+        Err(_) => reject(ApiError::bad_request("invalid Content-Length")),
+    }
+}
+
+/// The client's address and scheme: from X-Forwarded-For/-Proto only when the connection
+/// comes from a trusted proxy. The rightmost address not itself a trusted proxy is the
+/// client (the ones to its left are the client's claims, not the proxy's).
+fn client_address(request: &Request, socket_peer: IpAddr, proxies: &Proxies) -> (IpAddr, bool) {
+    if !proxies.trusted.contains(&socket_peer) {
+        return (socket_peer, proxies.behind_tls);
+    }
+    let forwarded = request
+        .headers_named("x-forwarded-for")
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    let client = forwarded.iter().rev().find(|a| !proxies.trusted.contains(a)).copied().unwrap_or(socket_peer);
+    let https = proxies.behind_tls
+        || request.header("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    (client, https)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(raw: &str) -> Request {
+        match parse_head(raw.as_bytes()) {
+            Ok(Some((r, _))) => r,
+            other => panic!("not parsed: {:?}", other.err()),
+        }
+    }
+
+    fn rejected(raw: &str) -> ApiError {
+        match parse_head(raw.as_bytes()).and_then(|r| match r {
+            Some((req, _)) => body_length(&req).map(|_| ()),
+            None => Ok(()),
+        }) {
+            Err(ReadError::Reject(e)) => e,
+            _ => panic!("accepted: {raw:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_path_query_and_headers() {
+        let r = head("GET /search?q=a%20b HTTP/1.1\r\nHost: x\r\nX-Thing:  v \r\n\r\n");
+        assert_eq!(r.path, "/search");
+        assert_eq!(r.query_param("q").as_deref(), Some("a b"));
+        assert_eq!(r.header("x-thing"), Some("v"));
+        assert!(r.keep_alive());
+        assert!(parse_head(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap().is_none(), "partial");
+    }
+
+    #[test]
+    fn refuses_what_it_should() {
+        assert_eq!(rejected("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").status(), 400);
+        assert_eq!(rejected("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").status(), 400);
+        assert_eq!(rejected("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n").status(), 400);
+        assert_eq!(rejected("POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n").status(), 413);
+        assert_eq!(rejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").status(), 411);
+        assert_eq!(
+            rejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n").status(),
+            400
+        );
+        assert_eq!(rejected("GET http://x/ HTTP/1.1\r\n\r\n").status(), 400);
+        assert_eq!(rejected("BAD\r\n\r\n").status(), 400);
+        let many: String = (0..70).map(|i| format!("X-{i}: 1\r\n")).collect();
+        assert_eq!(rejected(&format!("GET / HTTP/1.1\r\n{many}\r\n")).status(), 431);
+    }
+
+    #[test]
+    fn forwarded_address_only_from_trusted_proxies() {
+        let r = head("GET / HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6, 10.0.0.9\r\nX-Forwarded-Proto: https\r\n\r\n");
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let trusted = [proxy];
+        let with = Proxies { trusted: &trusted, behind_tls: false };
+        assert_eq!(client_address(&r, proxy, &with), ("10.0.0.9".parse().unwrap(), true));
+        let without = Proxies { trusted: &[], behind_tls: false };
+        assert_eq!(client_address(&r, proxy, &without), (proxy, false));
+    }
+}

@@ -1,0 +1,175 @@
+//! Responses: status, headers, body, and the security headers every response carries.
+
+use crate::error::ApiError;
+use serde::Serialize;
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+/// Scripts, styles and connections only from our own origin; no inline code, no plugins, no
+/// framing, no `<base>`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+     frame-ancestors 'none'; form-action 'self'";
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    headers: Vec<(&'static str, Cow<'static, str>)>,
+    body: Cow<'static, [u8]>,
+}
+
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        303 => "See Other",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Unknown",
+    }
+}
+
+impl Response {
+    pub fn new(status: u16) -> Response {
+        Response { status, headers: Vec::new(), body: Cow::Borrowed(b"") }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<Cow<'static, str>>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn with_body(mut self, content_type: &'static str, body: impl Into<Cow<'static, [u8]>>) -> Response {
+        self.body = body.into();
+        self.with_header("content-type", content_type)
+    }
+
+    pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Response {
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
+        Response::new(status).with_body("application/json", body)
+    }
+
+    pub fn html(status: u16, page: String) -> Response {
+        Response::new(status).with_body("text/html; charset=utf-8", page.into_bytes())
+    }
+
+    pub fn text(status: u16, text: &'static str) -> Response {
+        Response::new(status).with_body("text/plain; charset=utf-8", text.as_bytes())
+    }
+
+    pub fn redirect(location: impl Into<Cow<'static, str>>) -> Response {
+        Response::new(303).with_header("location", location)
+    }
+
+    /// `{"error": "..."}` with the error's status and the headers it implies.
+    pub fn api_error(error: &ApiError) -> Response {
+        #[derive(Serialize)]
+        struct Body {
+            error: String,
+        }
+        let response = Response::json(error.status(), &Body { error: error.to_string() });
+        error_headers(response, error)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref())
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Writes the response in one write. `head_only` for HEAD requests and 304s.
+    pub fn write_to(&self, out: &mut impl Write, head_only: bool, keep_alive: bool, https: bool) -> io::Result<()> {
+        let mut head = String::with_capacity(512);
+        head.push_str(&format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status)));
+        for (name, value) in &self.headers {
+            head.push_str(name);
+            head.push_str(": ");
+            head.push_str(value);
+            head.push_str("\r\n");
+        }
+        if self.status != 304 && self.status >= 200 {
+            head.push_str(&format!("content-length: {}\r\n", self.body.len()));
+        }
+        if self.header("cache-control").is_none() {
+            head.push_str("cache-control: no-store\r\n");
+        }
+        head.push_str("x-content-type-options: nosniff\r\nreferrer-policy: same-origin\r\nx-frame-options: DENY\r\n");
+        head.push_str("content-security-policy: ");
+        head.push_str(CONTENT_SECURITY_POLICY);
+        head.push_str("\r\n");
+        if https {
+            head.push_str("strict-transport-security: max-age=31536000\r\n");
+        }
+        head.push_str(if keep_alive { "connection: keep-alive\r\n\r\n" } else { "connection: close\r\n\r\n" });
+        let mut bytes = head.into_bytes();
+        if !head_only && self.status != 304 {
+            bytes.extend_from_slice(&self.body);
+        }
+        out.write_all(&bytes)
+    }
+}
+
+/// Headers an error status implies: when to retry, which methods are allowed.
+pub fn error_headers(response: Response, error: &ApiError) -> Response {
+    match error {
+        ApiError::TooManyRequests { retry_after } => response.with_header("retry-after", retry_after.to_string()),
+        ApiError::Unavailable(_) => response.with_header("retry-after", "5"),
+        ApiError::MethodNotAllowed(allowed) => response.with_header("allow", *allowed),
+        _ => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_status_headers_and_body() {
+        let mut out = Vec::new();
+        Response::json(201, &[1, 2]).write_to(&mut out, false, true, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("HTTP/1.1 201 Created\r\n"), "{text}");
+        assert!(text.contains("content-length: 5\r\n"));
+        assert!(text.contains("content-security-policy: default-src 'self'"));
+        assert!(!text.contains("strict-transport-security"));
+        assert!(text.ends_with("\r\n\r\n[1,2]"));
+    }
+
+    #[test]
+    fn head_keeps_length_but_drops_body() {
+        let mut out = Vec::new();
+        Response::text(200, "hello").write_to(&mut out, true, false, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("content-length: 5\r\n"));
+        assert!(text.contains("strict-transport-security"));
+        assert!(text.ends_with("connection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn errors_carry_retry_after_and_allow() {
+        let r = Response::api_error(&ApiError::TooManyRequests { retry_after: 7 });
+        assert_eq!(r.status, 429);
+        assert_eq!(r.header("retry-after"), Some("7"));
+        assert_eq!(r.body(), br#"{"error":"too many attempts, try again in 7 s"}"#);
+        let r = Response::api_error(&ApiError::MethodNotAllowed("GET, HEAD"));
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    }
+}

@@ -1,0 +1,133 @@
+//! The routing table: path and method to handler. Checks every request of a kind needs run
+//! here, once: the method, same-origin for state-changing requests, and the choice between a
+//! JSON and an HTML error.
+
+use super::response::{Response, error_headers};
+use super::{Ctx, api, pages};
+use crate::error::ApiError;
+use crate::http::request::Request;
+use crate::hub::SocketTarget;
+
+pub enum Outcome {
+    Respond(Response),
+    /// A WebSocket handshake for this target; the path's `{user_id}`, if any.
+    Upgrade(SocketTarget, Option<String>),
+}
+
+const GET: &str = "GET, HEAD";
+const POST: &str = "POST";
+
+/// Whether an error should be JSON (API clients) or a page (browsers).
+pub fn wants_json(request: &Request) -> bool {
+    let path = request.path.as_str();
+    if ["/api/", "/history/", "/ws/"].iter().any(|p| path.starts_with(p)) || path == "/healthz" {
+        return true;
+    }
+    let accept = request.header("accept").unwrap_or("");
+    let content_type = request.header("content-type").unwrap_or("");
+    (accept.contains("application/json") && !accept.contains("text/html")) || content_type.starts_with("application/json")
+}
+
+pub fn error_response(ctx: &Ctx, request: &Request, error: &ApiError) -> Response {
+    if wants_json(request) {
+        Response::api_error(error)
+    } else {
+        error_headers(pages::error_page(ctx, request, error), error)
+    }
+}
+
+fn allow(request: &Request, allowed: &'static str) -> Result<(), ApiError> {
+    let method = request.method.as_str();
+    let ok = allowed.split(", ").any(|m| m == method);
+    if ok { Ok(()) } else { Err(ApiError::MethodNotAllowed(allowed)) }
+}
+
+/// Refuses state-changing requests that a page of another site made the browser send.
+pub fn check_same_origin(ctx: &Ctx, request: &Request) -> Result<(), ApiError> {
+    if request.header("sec-fetch-site").is_some_and(|s| s.eq_ignore_ascii_case("cross-site")) {
+        return Err(ApiError::Forbidden("cross-site request refused"));
+    }
+    if origin_allowed(ctx, request) { Ok(()) } else { Err(ApiError::Forbidden("cross-origin request refused")) }
+}
+
+/// No `Origin` (not a browser, or a same-origin GET) is allowed; otherwise it must name the
+/// host the request was sent to, or a configured extra origin.
+pub fn origin_allowed(ctx: &Ctx, request: &Request) -> bool {
+    let Some(origin) = request.header("origin") else { return true };
+    let origin = origin.trim_end_matches('/');
+    if ctx.config.allowed_origins.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
+        return true;
+    }
+    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    match (authority, request.header("host")) {
+        (Some(authority), Some(host)) => authority.eq_ignore_ascii_case(host),
+        _ => false,
+    }
+}
+
+pub fn route(ctx: &Ctx, request: &Request) -> Outcome {
+    match dispatch(ctx, request) {
+        Ok(outcome) => outcome,
+        Err(error) => Outcome::Respond(error_response(ctx, request, &error)),
+    }
+}
+
+fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
+    if !matches!(request.method.as_str(), "GET" | "HEAD") {
+        check_same_origin(ctx, request)?;
+    }
+    let segments: Vec<&str> = request.path[1..].split('/').collect();
+    let respond = |r: Result<Response, ApiError>| r.map(Outcome::Respond);
+    let upgrade = |target, user: Option<&str>| -> Result<Outcome, ApiError> {
+        allow(request, "GET")?;
+        Ok(Outcome::Upgrade(target, user.map(str::to_string)))
+    };
+    match segments.as_slice() {
+        [""] => allow(request, GET).and_then(|()| respond(pages::home(ctx, request))),
+        ["login"] => allow(request, POST).and_then(|()| respond(pages::login(ctx, request))),
+        ["register"] => allow(request, POST).and_then(|()| respond(pages::register(ctx, request))),
+        ["logout"] => match request.method.as_str() {
+            "POST" => respond(pages::logout(ctx, request)),
+            _ => allow(request, "GET, HEAD, POST").and_then(|()| respond(pages::logout_page(ctx, request))),
+        },
+        ["index"] => allow(request, GET).and_then(|()| respond(pages::index(ctx, request))),
+        ["chat", target] => allow(request, GET).and_then(|()| respond(pages::chat(ctx, request, target))),
+        ["search"] => allow(request, GET).and_then(|()| respond(pages::search(ctx, request))),
+        ["healthz"] => allow(request, GET).and_then(|()| respond(api::health(ctx))),
+        ["favicon.ico"] => allow(request, GET).and_then(|()| respond(pages::asset(ctx, request, "favicon.svg"))),
+        ["static", rest @ ..] => {
+            allow(request, GET)?;
+            respond(pages::asset(ctx, request, &rest.join("/")))
+        }
+        ["api", "me"] => allow(request, GET).and_then(|()| respond(api::me(ctx, request))),
+        ["api", "users"] => allow(request, GET).and_then(|()| respond(api::users(ctx, request))),
+        ["api", "unread", user] => allow(request, GET).and_then(|()| respond(api::unread(ctx, request, user))),
+        ["api", "mark_read", user, target] => {
+            allow(request, POST).and_then(|()| respond(api::mark_read(ctx, request, user, target)))
+        }
+        ["api", "history", user, target] | ["history", user, target] => {
+            allow(request, GET).and_then(|()| respond(api::history(ctx, request, user, target)))
+        }
+        ["api", "rooms"] => allow(request, GET).and_then(|()| respond(api::rooms(ctx, request))),
+        ["api", "rooms", "create"] => allow(request, POST).and_then(|()| respond(api::create_room(ctx, request))),
+        ["api", "rooms", room] => match request.method.as_str() {
+            "DELETE" => respond(api::delete_room(ctx, request, room)),
+            _ => allow(request, "GET, HEAD, DELETE").and_then(|()| respond(api::room(ctx, request, room))),
+        },
+        ["api", "rooms", room, "add_user"] => {
+            allow(request, POST).and_then(|()| respond(api::add_member(ctx, request, room)))
+        }
+        ["api", "rooms", room, "remove_user"] => {
+            allow(request, POST).and_then(|()| respond(api::remove_member(ctx, request, room)))
+        }
+        ["api", "rooms", room, "members"] => allow(request, GET).and_then(|()| respond(api::members(ctx, request, room))),
+        ["api", "rooms", room, "history"] => {
+            allow(request, GET).and_then(|()| respond(api::room_history(ctx, request, room)))
+        }
+        ["ws", "status"] => upgrade(SocketTarget::Status, None),
+        ["ws", "global", user] => upgrade(SocketTarget::Global, Some(user)),
+        ["ws", "room", room, user] => upgrade(SocketTarget::Room { room: room.to_string() }, Some(user)),
+        ["ws", user, target] => upgrade(SocketTarget::Private { target: target.to_string() }, Some(user)),
+        _ => Err(ApiError::NotFound("no such page")),
+    }
+}

@@ -1,0 +1,265 @@
+//! Accounts and sessions: the directory of users (loaded at start, kept in step with
+//! `users.db`), session lookup and expiry, registration and the two halves of a login.
+
+use super::{Credentials, Hub, SessionUser, TokenHash, UserId};
+use crate::clock::unix_now;
+use crate::db::{Db, SessionRecord, UserRecord};
+use crate::error::ApiError;
+use crate::limits::retry_after_secs;
+use crate::protocol::UserStatus;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Sessions one user may hold; logging in again beyond this ends the least recently used.
+const MAX_SESSIONS_PER_USER: usize = 64;
+/// A session's `last_seen` is written at most this often (seconds).
+const TOUCH_EVERY: i64 = 60;
+
+pub(super) struct UserEntry {
+    pub id: UserId,
+    pub name: Arc<str>,
+}
+
+struct Session {
+    user: UserId,
+    created_at: i64,
+    last_seen: i64,
+}
+
+#[derive(Default)]
+pub(super) struct Accounts {
+    users: HashMap<UserId, UserEntry>,
+    /// Ids in registration order, for listings.
+    order: Vec<UserId>,
+    by_name: HashMap<Arc<str>, UserId>,
+    /// Case-folded name → ids. Legacy installs may hold names that differ only in case.
+    by_folded: HashMap<String, Vec<UserId>>,
+    sessions: HashMap<TokenHash, Session>,
+}
+
+impl Accounts {
+    pub fn load(&mut self, db: &Db) -> rusqlite::Result<()> {
+        *self = Accounts::default();
+        for record in db.load_users()? {
+            self.insert(record);
+        }
+        for s in db.load_sessions()? {
+            if let Some(user) = self.users.get(s.user_id.as_str()) {
+                let session = Session { user: user.id.clone(), created_at: s.created_at, last_seen: s.last_seen };
+                self.sessions.insert(s.token_hash, session);
+            }
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, record: UserRecord) -> SessionUser {
+        let id: UserId = record.id.into();
+        let name: Arc<str> = record.name.into();
+        self.order.push(id.clone());
+        self.by_name.insert(name.clone(), id.clone());
+        self.by_folded.entry(record.name_folded).or_default().push(id.clone());
+        self.users.insert(id.clone(), UserEntry { id: id.clone(), name: name.clone() });
+        SessionUser { id, name }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&UserEntry> {
+        self.users.get(id)
+    }
+
+    pub fn ordered(&self) -> impl Iterator<Item = &UserEntry> {
+        self.order.iter().filter_map(|id| self.users.get(id))
+    }
+
+    pub fn session_user(&self, id: &UserId) -> Option<SessionUser> {
+        self.users.get(id).map(|u| SessionUser { id: u.id.clone(), name: u.name.clone() })
+    }
+
+    fn name_taken(&self, name: &str) -> bool {
+        self.by_folded.contains_key(&crate::db::fold_name(name))
+    }
+
+    /// An exact match first; else a case-insensitive one, if it is unambiguous.
+    fn find_by_name(&self, name: &str) -> Option<&UserEntry> {
+        if let Some(id) = self.by_name.get(name) {
+            return self.users.get(id);
+        }
+        match self.by_folded.get(&crate::db::fold_name(name)).map(Vec::as_slice) {
+            Some([id]) => self.users.get(id),
+            _ => None,
+        }
+    }
+}
+
+/// Rate-limit key of a client address: IPv6 clients usually own a whole /64.
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(segments.into())
+        }
+    }
+}
+
+fn too_many(wait: std::time::Duration) -> ApiError {
+    ApiError::TooManyRequests { retry_after: retry_after_secs(wait) }
+}
+
+impl Hub {
+    pub(super) fn authenticate(&mut self, token: &TokenHash) -> Option<SessionUser> {
+        let now = unix_now();
+        let idle = self.config.session_idle.as_secs() as i64;
+        let lifetime = self.config.session_lifetime.as_secs() as i64;
+        let session = self.accounts.sessions.get_mut(token)?;
+        if now - session.last_seen > idle || now - session.created_at > lifetime {
+            self.end_session(token);
+            return None;
+        }
+        let user = session.user.clone();
+        if now - session.last_seen >= TOUCH_EVERY {
+            session.last_seen = now;
+            if let Err(e) = self.db.touch_session(token, now) {
+                log::warn!("could not record session use: {e}");
+            }
+        }
+        self.accounts.session_user(&user)
+    }
+
+    pub(super) fn check_registration(&mut self, name: &str, peer: IpAddr) -> Result<(), ApiError> {
+        if self.accounts.name_taken(name) {
+            return Err(ApiError::Conflict("that user name is taken"));
+        }
+        self.limits.register_per_address.take(&address_key(peer), Instant::now()).map_err(too_many)
+    }
+
+    pub(super) fn register(&mut self, name: String, password_hash: &str, token: TokenHash) -> Result<SessionUser, ApiError> {
+        // Checked again: another registration may have taken the name while we hashed.
+        if self.accounts.name_taken(&name) {
+            return Err(ApiError::Conflict("that user name is taken"));
+        }
+        let record = UserRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            name_folded: crate::db::fold_name(&name),
+            name,
+        };
+        self.db.insert_user(&record, password_hash).map_err(|e| self.internal(e))?;
+        let user = self.accounts.insert(record);
+        self.open_session(&user.id, token)?;
+        self.presence.changed(user.id.clone());
+        log::info!("registered user {}", user.name);
+        Ok(user)
+    }
+
+    pub(super) fn login_lookup(&mut self, name: &str, peer: IpAddr) -> Result<Option<Credentials>, ApiError> {
+        let now = Instant::now();
+        let account = crate::db::fold_name(name);
+        let address = address_key(peer);
+        // The attempt counts before the password is checked, so parallel guesses can't
+        // overrun the budget; a correct password gives it back.
+        self.limits.login_per_account.take(&account, now).map_err(too_many)?;
+        if let Err(wait) = self.limits.login_per_address.take(&address, now) {
+            self.limits.login_per_account.refund(&account);
+            return Err(too_many(wait));
+        }
+        let Some(entry) = self.accounts.find_by_name(name) else {
+            return Ok(None);
+        };
+        let user = SessionUser { id: entry.id.clone(), name: entry.name.clone() };
+        match self.db.password_hash(&user.id) {
+            Ok(Some(password_hash)) => Ok(Some(Credentials { user, password_hash })),
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.internal(e)),
+        }
+    }
+
+    pub(super) fn login_succeeded(
+        &mut self,
+        user: SessionUser,
+        name: &str,
+        peer: IpAddr,
+        token: TokenHash,
+        rehash: Option<String>,
+    ) -> Result<(), ApiError> {
+        self.limits.login_per_account.refund(&crate::db::fold_name(name));
+        self.limits.login_per_address.refund(&address_key(peer));
+        if let Some(hash) = rehash
+            && let Err(e) = self.db.set_password_hash(&user.id, &hash)
+        {
+            log::warn!("could not store the rehashed password of {}: {e}", user.name);
+        }
+        self.open_session(&user.id, token)?;
+        log::info!("user {} logged in", user.name);
+        Ok(())
+    }
+
+    fn open_session(&mut self, user: &UserId, token: TokenHash) -> Result<(), ApiError> {
+        let now = unix_now();
+        let record = SessionRecord { token_hash: token, user_id: user.to_string(), created_at: now, last_seen: now };
+        self.db.insert_session(&record).map_err(|e| self.internal(e))?;
+        self.accounts.sessions.insert(token, Session { user: user.clone(), created_at: now, last_seen: now });
+        let mut mine: Vec<(i64, TokenHash)> = self
+            .accounts
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.user == *user)
+            .map(|(t, s)| (s.last_seen, *t))
+            .collect();
+        if mine.len() > MAX_SESSIONS_PER_USER {
+            mine.sort();
+            for (_, oldest) in &mine[..mine.len() - MAX_SESSIONS_PER_USER] {
+                self.end_session(oldest);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn logout(&mut self, token: &TokenHash) {
+        if let Some(user) = self.accounts.sessions.get(token).map(|s| s.user.clone()) {
+            log::info!("user {} logged out", self.accounts.get(&user).map_or("?", |u| &u.name));
+        }
+        self.end_session(token);
+    }
+
+    /// Forgets a session and closes the sockets opened with it.
+    fn end_session(&mut self, token: &TokenHash) {
+        if self.accounts.sessions.remove(token).is_none() {
+            return;
+        }
+        if let Err(e) = self.db.delete_session(token) {
+            log::warn!("could not delete a session: {e}");
+        }
+        for conn in self.sockets.opened_with(token) {
+            self.close_socket(conn, 4401, "session ended");
+        }
+    }
+
+    pub(super) fn expire_sessions(&mut self) {
+        let now = unix_now();
+        let idle_before = now - self.config.session_idle.as_secs() as i64;
+        let created_before = now - self.config.session_lifetime.as_secs() as i64;
+        let expired: Vec<TokenHash> = self
+            .accounts
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.last_seen < idle_before || s.created_at < created_before)
+            .map(|(t, _)| *t)
+            .collect();
+        for token in &expired {
+            self.end_session(token);
+        }
+        if let Err(e) = self.db.delete_expired_sessions(idle_before, created_before) {
+            log::warn!("could not delete expired sessions: {e}");
+        }
+    }
+
+    pub(super) fn status_of(&self, id: &UserId, name: &Arc<str>) -> UserStatus {
+        UserStatus { id: id.clone(), name: name.clone(), online: self.presence.is_online(id) }
+    }
+
+    pub(super) fn user_statuses(&self) -> Vec<UserStatus> {
+        self.accounts.ordered().map(|u| self.status_of(&u.id, &u.name)).collect()
+    }
+}

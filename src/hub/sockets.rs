@@ -1,0 +1,254 @@
+//! The registry of open WebSockets: who holds each, what it is for, and the indexes the
+//! routing needs (a user's sockets, a conversation's viewers, a room's listeners).
+
+use super::{ConnId, Hub, RoomId, SessionUser, TokenHash, UserId};
+use crate::error::ApiError;
+use crate::protocol::{ClientFrame, Event};
+use crate::ws::{Outbound, OutboundQueue};
+use std::collections::HashMap;
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What a handshake asked for, ids as the client wrote them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketTarget {
+    /// `/ws/{user_id}/{target_id}`
+    Private { target: String },
+    /// `/ws/global/{user_id}`
+    Global,
+    /// `/ws/status`
+    Status,
+    /// `/ws/room/{room_id}/{user_id}`
+    Room { room: String },
+}
+
+/// A checked, registered socket's purpose.
+#[derive(Debug, Clone)]
+pub enum SocketKind {
+    Private { target: UserId },
+    Global,
+    Status,
+    Room { room: RoomId },
+}
+
+/// A worker's request to open a socket, sent before it answers 101.
+pub struct SocketRequest {
+    pub conn: ConnId,
+    pub token: TokenHash,
+    /// The `{user_id}` of the path; must be the session's user.
+    pub path_user: Option<String>,
+    pub target: SocketTarget,
+    pub queue: OutboundQueue,
+    /// Kept to cut off a socket that cannot keep up (`shutdown`, never a write).
+    pub stream: Arc<TcpStream>,
+}
+
+pub(super) struct Socket {
+    pub user: UserId,
+    pub kind: SocketKind,
+    pub token: TokenHash,
+    pub queue: OutboundQueue,
+    stream: Arc<TcpStream>,
+    opened: Instant,
+}
+
+#[derive(Default)]
+pub(super) struct Sockets {
+    all: HashMap<ConnId, Socket>,
+    of_user: HashMap<UserId, Vec<ConnId>>,
+    globals: HashMap<UserId, Vec<ConnId>>,
+    status: Vec<ConnId>,
+    /// `(viewer, other)` → the viewer's sockets on that conversation.
+    private: HashMap<(UserId, UserId), Vec<ConnId>>,
+    rooms: HashMap<RoomId, Vec<ConnId>>,
+}
+
+fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<ConnId>>, key: &K, conn: ConnId) {
+    if let Some(list) = map.get_mut(key) {
+        list.retain(|c| *c != conn);
+        if list.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+impl Sockets {
+    pub fn get(&self, conn: ConnId) -> Option<&Socket> {
+        self.all.get(&conn)
+    }
+
+    pub fn ids(&self) -> Vec<ConnId> {
+        self.all.keys().copied().collect()
+    }
+
+    pub fn count_of(&self, user: &UserId) -> usize {
+        self.of_user.get(user).map_or(0, Vec::len)
+    }
+
+    pub fn globals_of(&self, user: &UserId) -> &[ConnId] {
+        self.globals.get(user).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn all_globals(&self) -> Vec<ConnId> {
+        self.globals.values().flatten().copied().collect()
+    }
+
+    pub fn status(&self) -> &[ConnId] {
+        &self.status
+    }
+
+    pub fn viewing(&self, viewer: &UserId, other: &UserId) -> &[ConnId] {
+        self.private.get(&(viewer.clone(), other.clone())).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn in_room(&self, room: &RoomId) -> &[ConnId] {
+        self.rooms.get(room).map_or(&[], Vec::as_slice)
+    }
+
+    /// A user's sockets in a room.
+    pub fn in_room_of(&self, room: &RoomId, user: &UserId) -> Vec<ConnId> {
+        self.in_room(room).iter().copied().filter(|c| self.all.get(c).is_some_and(|s| s.user == *user)).collect()
+    }
+
+    pub fn opened_with(&self, token: &TokenHash) -> Vec<ConnId> {
+        self.all.iter().filter(|(_, s)| s.token == *token).map(|(c, _)| *c).collect()
+    }
+
+    fn insert(&mut self, conn: ConnId, socket: Socket) {
+        let user = socket.user.clone();
+        self.of_user.entry(user.clone()).or_default().push(conn);
+        match &socket.kind {
+            SocketKind::Private { target } => self.private.entry((user, target.clone())).or_default().push(conn),
+            SocketKind::Global => self.globals.entry(user).or_default().push(conn),
+            SocketKind::Status => self.status.push(conn),
+            SocketKind::Room { room } => self.rooms.entry(room.clone()).or_default().push(conn),
+        }
+        self.all.insert(conn, socket);
+    }
+
+    fn remove(&mut self, conn: ConnId) -> Option<Socket> {
+        let socket = self.all.remove(&conn)?;
+        remove_from(&mut self.of_user, &socket.user, conn);
+        match &socket.kind {
+            SocketKind::Private { target } => {
+                remove_from(&mut self.private, &(socket.user.clone(), target.clone()), conn)
+            }
+            SocketKind::Global => remove_from(&mut self.globals, &socket.user, conn),
+            SocketKind::Status => self.status.retain(|c| *c != conn),
+            SocketKind::Room { room } => remove_from(&mut self.rooms, room, conn),
+        }
+        Some(socket)
+    }
+}
+
+impl Hub {
+    pub(super) fn open_socket(&mut self, request: SocketRequest) -> Result<SessionUser, ApiError> {
+        let user = self.authenticate(&request.token).ok_or(ApiError::NotLoggedIn)?;
+        if request.path_user.as_deref().is_some_and(|id| id != &*user.id) {
+            return Err(ApiError::Forbidden("that socket belongs to another user"));
+        }
+        if self.sockets.count_of(&user.id) >= self.config.max_sockets_per_user {
+            return Err(ApiError::TooManyRequests { retry_after: 10 });
+        }
+        let kind = match request.target {
+            SocketTarget::Private { target } => {
+                let other = self.accounts.get(&target).ok_or(ApiError::NotFound("no such user"))?;
+                SocketKind::Private { target: other.id.clone() }
+            }
+            SocketTarget::Global => SocketKind::Global,
+            SocketTarget::Status => SocketKind::Status,
+            SocketTarget::Room { room } => {
+                let room = self.rooms.require_member(&room, &user.id)?.id.clone();
+                SocketKind::Room { room }
+            }
+        };
+        let socket = Socket {
+            user: user.id.clone(),
+            kind: kind.clone(),
+            token: request.token,
+            queue: request.queue,
+            stream: request.stream,
+            opened: Instant::now(),
+        };
+        self.sockets.insert(request.conn, socket);
+        log::info!("ws #{} open: {} {}", request.conn, user.name, describe(&kind));
+        match kind {
+            SocketKind::Global => {
+                self.presence.connect(&user.id);
+            }
+            SocketKind::Status => {
+                let frame = self.status_frame();
+                self.deliver(request.conn, Outbound::Frame(frame));
+            }
+            SocketKind::Room { room } => self.room_viewed(&room, &user.id),
+            SocketKind::Private { .. } => {}
+        }
+        Ok(user)
+    }
+
+    pub(super) fn socket_frame(&mut self, conn: ConnId, frame: ClientFrame) {
+        let Some(socket) = self.sockets.get(conn) else { return };
+        let (user, kind) = (socket.user.clone(), socket.kind.clone());
+        let ClientFrame::Message { text, reply_to } = frame else { return };
+        if let Err(wait) = self.limits.messages_per_user.take(&user, Instant::now()) {
+            let secs = crate::limits::retry_after_secs(wait);
+            self.error_frame(conn, &format!("too many messages, wait {secs} s"));
+            return;
+        }
+        match kind {
+            SocketKind::Private { target } => self.send_private(conn, &user, &target, text),
+            SocketKind::Room { room } => self.send_room_message(conn, &user, &room, text, reply_to),
+            SocketKind::Global | SocketKind::Status => {}
+        }
+    }
+
+    pub(super) fn socket_closed(&mut self, conn: ConnId) {
+        let Some(socket) = self.sockets.remove(conn) else { return };
+        log::info!(
+            "ws #{conn} closed: {} after {:.1} s",
+            describe(&socket.kind),
+            socket.opened.elapsed().as_secs_f64()
+        );
+        match &socket.kind {
+            SocketKind::Global => self.presence.disconnect(&socket.user),
+            SocketKind::Room { room } if self.sockets.in_room_of(room, &socket.user).is_empty() => {
+                // The last view of the room closed: everything it showed counts as read.
+                self.room_viewed(room, &socket.user)
+            }
+            _ => {}
+        }
+    }
+
+    /// Cuts a socket off at once (its queue overflowed): no more frames, the TCP connection
+    /// is shut down so its writer and reader threads end.
+    pub(super) fn kick(&mut self, conn: ConnId) {
+        if let Some(socket) = self.sockets.get(conn) {
+            let _ = socket.stream.shutdown(std::net::Shutdown::Both);
+        }
+        self.socket_closed(conn);
+    }
+
+    /// Sends an event to every global socket of `user`.
+    pub(super) fn tell_user(&mut self, user: &UserId, event: &Event) {
+        let conns = self.sockets.globals_of(user).to_vec();
+        self.broadcast(&conns, event);
+    }
+
+    /// Closes a socket with a code and reason (once the batch commits) and forgets it now.
+    pub(super) fn close_socket(&mut self, conn: ConnId, code: u16, reason: &'static str) {
+        if let Some(socket) = self.sockets.get(conn) {
+            self.effects.push(super::Effect::Close(socket.queue.clone(), code, reason));
+            self.socket_closed(conn);
+        }
+    }
+}
+
+fn describe(kind: &SocketKind) -> String {
+    match kind {
+        SocketKind::Private { target } => format!("private chat with {target}"),
+        SocketKind::Global => "global".into(),
+        SocketKind::Status => "status".into(),
+        SocketKind::Room { room } => format!("room {room}"),
+    }
+}

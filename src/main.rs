@@ -1,0 +1,37 @@
+//! The `mychat` command: parse the configuration, then serve or back up.
+
+use mychat::config::{self, Invocation};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let invocation = config::parse(std::env::args().skip(1), |key| std::env::var(key).ok());
+    let result = match invocation {
+        Err(message) => {
+            eprintln!("mychat: {message}");
+            return ExitCode::from(2);
+        }
+        Ok(Invocation::Help) => {
+            print!("{}", config::usage());
+            return ExitCode::SUCCESS;
+        }
+        Ok(Invocation::Version) => {
+            println!("mychat {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Ok(Invocation::Serve(config)) => {
+            mychat::logger::init(config.log_level);
+            mychat::server::run(config)
+        }
+        Ok(Invocation::Backup(config, dest)) => {
+            mychat::logger::init(config.log_level);
+            mychat::backup::run(&config, &dest)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("mychat: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Starting and stopping the server: the hub thread, the worker pool, the acceptor, and the
+//! orderly shutdown on SIGTERM/SIGINT (stop accepting, finish the batch in flight, close
+//! every socket with 1001, exit 0).
+
+use crate::accept::{Acceptor, Accepted};
+use crate::assets::Assets;
+use crate::auth::Passwords;
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::{self, Ctx};
+use crate::hub::{Command, Hub, HubClient};
+use crossbeam_channel::Receiver;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Commands waiting for the hub, at most; senders wait beyond that (backpressure).
+const HUB_QUEUE: usize = 1024;
+/// The hub runs SQLite, which wants a real stack.
+const HUB_STACK: usize = 2 << 20;
+/// Workers parse JSON (bounded depth) and run Argon2 (its memory is on the heap).
+const WORKER_STACK: usize = 256 * 1024;
+/// How long shutdown waits for sockets to flush their close frames.
+const DRAIN_WAIT: Duration = Duration::from_secs(3);
+
+/// Runs the server until SIGTERM or SIGINT.
+pub fn run(config: Config) -> Result<(), String> {
+    raise_file_limit();
+    tune_allocator();
+    let config = Arc::new(config);
+    let started = Instant::now();
+    let db = Db::open(&config.data_dir, config.durability).map_err(|e| e.to_string())?;
+    let hub = Hub::new(db, config.clone()).map_err(|e| format!("loading the database: {e}"))?;
+    let (hub_tx, hub_rx) = crossbeam_channel::bounded(HUB_QUEUE);
+    let hub_thread = thread::Builder::new()
+        .name("hub".into())
+        .stack_size(HUB_STACK)
+        .spawn(move || hub.run(hub_rx))
+        .map_err(|e| format!("starting the hub: {e}"))?;
+    let listener = TcpListener::bind(&config.addr).map_err(|e| format!("listening on {}: {e}", config.addr))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let (work_tx, work_rx) = crossbeam_channel::bounded::<Accepted>(config.workers);
+    let ctx = Arc::new(Ctx {
+        hub: HubClient::new(hub_tx.clone()),
+        config: config.clone(),
+        passwords: Passwords::new(config.hash_concurrency),
+        assets: Assets::new(config.assets_dir.clone()),
+        waiting: work_rx.clone(),
+    });
+    for index in 0..config.workers {
+        spawn_worker(ctx.clone(), work_rx.clone(), index);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let acceptor = Acceptor::new(listener, work_tx, config.clone(), stop.clone());
+    thread::Builder::new()
+        .name("acceptor".into())
+        .stack_size(WORKER_STACK)
+        .spawn(move || acceptor.run())
+        .map_err(|e| format!("starting the acceptor: {e}"))?;
+    log::info!(
+        "mychat {} serving http://{local}/ (data in {}, started in {} ms)",
+        env!("CARGO_PKG_VERSION"),
+        config.data_dir.display(),
+        started.elapsed().as_millis()
+    );
+
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
+        .map_err(|e| format!("installing signal handlers: {e}"))?;
+    let signal = signals.forever().next().unwrap_or(signal_hook::consts::SIGTERM);
+    log::info!("signal {signal}: shutting down");
+    stop.store(true, Ordering::SeqCst);
+    wake(local);
+    let _ = hub_tx.send(Command::Shutdown);
+    if hub_thread.join().is_err() {
+        return Err("the hub thread panicked".into());
+    }
+    let deadline = Instant::now() + DRAIN_WAIT;
+    while crate::ws::OPEN_SOCKETS.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    log::info!("stopped");
+    Ok(())
+}
+
+/// Unblocks the acceptor's `accept()` so it sees the stop flag.
+fn wake(local: SocketAddr) {
+    let mut target = local;
+    if target.ip().is_unspecified() {
+        target.set_ip(if local.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() });
+    }
+    let _ = TcpStream::connect_timeout(&target, Duration::from_secs(1));
+}
+
+/// A worker that panics (a bug) is replaced, so the pool never shrinks.
+struct Respawn {
+    ctx: Arc<Ctx>,
+    work: Receiver<Accepted>,
+    index: usize,
+}
+
+impl Drop for Respawn {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            log::error!("worker {} panicked; starting a new one", self.index);
+            spawn_worker(self.ctx.clone(), self.work.clone(), self.index);
+        }
+    }
+}
+
+fn spawn_worker(ctx: Arc<Ctx>, work: Receiver<Accepted>, index: usize) {
+    let guard = Respawn { ctx, work, index };
+    let spawned = thread::Builder::new().name(format!("http-{index}")).stack_size(WORKER_STACK).spawn(move || {
+        let guard = guard;
+        while let Ok(accepted) = guard.work.recv() {
+            http::serve(&guard.ctx, accepted);
+        }
+    });
+    if let Err(e) = spawned {
+        log::error!("could not start worker {index}: {e}");
+    }
+}
+
+/// Every socket is a file descriptor; the usual soft limit of 1,024 would cap the server at a
+/// few hundred browsers. Raise it to the hard limit.
+fn raise_file_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one `rlimit` through a valid, exclusive pointer to a live local.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+        // SAFETY: setrlimit reads one `rlimit` through a valid pointer to a live local.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+            log::warn!("could not raise the open-file limit above {}", limit.rlim_cur);
+        }
+    }
+}
+
+/// glibc's allocator gives every busy thread an arena and keeps freed big blocks; with
+/// thousands of socket threads and Argon2's 19–64 MiB buffers that is memory we never use
+/// again. Two arenas, and big blocks mapped and unmapped directly, keep RSS honest.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only sets allocator parameters; it is called before any other thread
+    // of ours exists, and both parameters and values are documented as valid.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}

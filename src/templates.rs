@@ -1,0 +1,191 @@
+//! Server-rendered pages: `{{name}}` inserts a value HTML-escaped, `{{t.key}}` a string of the
+//! page's language (escaped too), `{{> file}}` another template. There is no way to insert
+//! unescaped text: lists are built by [`Html`], which escapes as it goes.
+
+use crate::assets::Assets;
+use crate::http::request::Request;
+
+/// The interface languages: the original UI was Russian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+impl Lang {
+    /// The first language of `Accept-Language` we speak; English otherwise.
+    pub fn of(request: &Request) -> Lang {
+        let header = request.header("accept-language").unwrap_or("");
+        for tag in header.split(',') {
+            let tag = tag.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            if tag.starts_with("ru") {
+                return Lang::Ru;
+            }
+            if tag.starts_with("en") {
+                return Lang::En;
+            }
+        }
+        Lang::En
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+}
+
+/// `(key, English, Russian)`.
+const STRINGS: &[(&str, &str, &str)] = &[
+    ("app", "MyChat", "MyChat"),
+    ("login_title", "Sign in", "Вход"),
+    ("register_title", "Create an account", "Регистрация"),
+    ("username", "User name", "Имя пользователя"),
+    ("password", "Password", "Пароль"),
+    ("login", "Sign in", "Войти"),
+    ("register", "Register", "Зарегистрироваться"),
+    ("no_account", "No account yet?", "Нет аккаунта?"),
+    ("have_account", "Already registered?", "Уже есть аккаунт?"),
+    ("password_hint", "8 to 1024 characters", "от 8 до 1024 символов"),
+    ("logout", "Sign out", "Выйти"),
+    ("logout_question", "Sign out of MyChat on this device?", "Выйти из MyChat на этом устройстве?"),
+    ("cancel", "Cancel", "Отмена"),
+    ("search", "Search users", "Поиск пользователей"),
+    ("search_placeholder", "Name contains…", "Имя содержит…"),
+    ("no_results", "Nobody found.", "Никого не найдено."),
+    ("back", "Back", "Назад"),
+    ("online", "online", "в сети"),
+    ("offline", "offline", "не в сети"),
+    ("open_chat", "Open chat", "Открыть чат"),
+    ("err_credentials", "Wrong user name or password.", "Неверное имя пользователя или пароль."),
+    ("err_taken", "That user name is taken.", "Это имя уже занято."),
+    ("err_too_many", "Too many attempts. Try again in a minute.", "Слишком много попыток. Попробуйте через минуту."),
+    ("err_busy", "The server is busy. Try again.", "Сервер занят. Попробуйте ещё раз."),
+    ("err_name_rule", "User name must be 1 to 32 characters.", "Имя должно быть от 1 до 32 символов."),
+    ("err_password_rule", "Password must be 8 to 1024 characters.", "Пароль должен быть от 8 до 1024 символов."),
+    ("not_found", "Not found", "Не найдено"),
+];
+
+pub fn text(lang: Lang, key: &str) -> &'static str {
+    STRINGS.iter().find(|(k, _, _)| *k == key).map_or("", |(_, en, ru)| if lang == Lang::Ru { ru } else { en })
+}
+
+/// HTML-escapes text for element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Markup built from trusted tags and escaped text; the only way raw HTML enters a page.
+#[derive(Default)]
+pub struct Html(String);
+
+impl Html {
+    /// Appends markup written in our source code.
+    pub fn tag(&mut self, markup: &'static str) -> &mut Html {
+        self.0.push_str(markup);
+        self
+    }
+
+    /// Appends text, escaped.
+    pub fn text(&mut self, text: &str) -> &mut Html {
+        self.0.push_str(&escape(text));
+        self
+    }
+}
+
+/// A value for a placeholder.
+pub enum Value<'a> {
+    Text(&'a str),
+    Markup(&'a Html),
+}
+
+/// Renders template `name`. Unknown placeholders render empty; a missing template is a
+/// deployment error, rendered as a one-line notice.
+pub fn render(assets: &Assets, name: &str, lang: Lang, vars: &[(&str, Value)]) -> String {
+    let Some(source) = assets.template(name) else {
+        log::error!("template {name} is missing");
+        return format!("template {} is missing", escape(name));
+    };
+    let mut out = String::with_capacity(source.len() + 256);
+    let mut rest: &str = &source;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let key = after[..end].trim();
+        if let Some(include) = key.strip_prefix('>') {
+            // One level of includes: an included template's own includes are not expanded.
+            if let Some(part) = assets.template(include.trim()) {
+                out.push_str(&expand_simple(&part, lang, vars));
+            }
+        } else {
+            push_value(&mut out, key, lang, vars);
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn expand_simple(source: &str, lang: Lang, vars: &[(&str, Value)]) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        push_value(&mut out, after[..end].trim(), lang, vars);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn push_value(out: &mut String, key: &str, lang: Lang, vars: &[(&str, Value)]) {
+    if key == "lang" {
+        out.push_str(lang.code());
+    } else if let Some(k) = key.strip_prefix("t.") {
+        out.push_str(&escape(text(lang, k)));
+    } else if let Some((_, value)) = vars.iter().find(|(k, _)| *k == key) {
+        match value {
+            Value::Text(t) => out.push_str(&escape(t)),
+            Value::Markup(html) => out.push_str(&html.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_everything_it_inserts() {
+        assert_eq!(escape(r#"<script>alert("x")</script> & 'y'"#), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;");
+        let mut html = Html::default();
+        html.tag("<li>").text("<b>").tag("</li>");
+        assert_eq!(html.0, "<li>&lt;b&gt;</li>");
+    }
+
+    #[test]
+    fn every_string_has_both_languages() {
+        for (key, en, ru) in STRINGS {
+            assert!(!en.is_empty() && !ru.is_empty(), "{key}");
+        }
+    }
+}
