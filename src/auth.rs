@@ -107,13 +107,10 @@ impl Passwords {
 fn hash_now(password: &[u8]) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|_| ApiError::Internal)?;
-    current()
-        .hash_password_with_salt(password, &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| {
-            log::error!("hashing failed: {e}");
-            ApiError::Internal
-        })
+    current().hash_password_with_salt(password, &salt).map(|h| h.to_string()).map_err(|e| {
+        log::error!("hashing failed: {e}");
+        ApiError::Internal
+    })
 }
 
 /// Whether a hash was made with other parameters than today's.

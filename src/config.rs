@@ -83,10 +83,22 @@ const OPTIONS: &[Opt] = &[
     Opt { flag: "data-dir", value: "DIR", help: "where users.db, chathistory.db and rooms.db live [./data]" },
     Opt { flag: "workers", value: "N", help: "HTTP worker threads [16]" },
     Opt { flag: "log", value: "LEVEL", help: "error, warn, info, debug or off [info]" },
-    Opt { flag: "rate-limits", value: "on|off", help: "off disables every rate limit and per-address cap, for load tests [on]" },
-    Opt { flag: "behind-tls", value: "on|off", help: "a proxy terminates TLS for every request: Secure cookies, HSTS [off]" },
+    Opt {
+        flag: "rate-limits",
+        value: "on|off",
+        help: "off disables every rate limit and per-address cap, for load tests [on]",
+    },
+    Opt {
+        flag: "behind-tls",
+        value: "on|off",
+        help: "a proxy terminates TLS for every request: Secure cookies, HSTS [off]",
+    },
     Opt { flag: "trusted-proxies", value: "IP,IP", help: "peers whose X-Forwarded-For/-Proto are believed [none]" },
-    Opt { flag: "allowed-origins", value: "URL,URL", help: "extra origins allowed besides the request's own host [none]" },
+    Opt {
+        flag: "allowed-origins",
+        value: "URL,URL",
+        help: "extra origins allowed besides the request's own host [none]",
+    },
     Opt { flag: "session-idle", value: "DURATION", help: "a session unused this long expires, e.g. 14d, 12h [14d]" },
     Opt { flag: "session-lifetime", value: "DURATION", help: "a session expires this long after login [30d]" },
     Opt { flag: "max-connections", value: "N", help: "open TCP connections, HTTP and WebSocket together [4096]" },
@@ -94,7 +106,11 @@ const OPTIONS: &[Opt] = &[
     Opt { flag: "max-sockets-per-user", value: "N", help: "open WebSockets of one user [32]" },
     Opt { flag: "hash-concurrency", value: "N", help: "password hashes computed at once (each takes 19-64 MiB) [2]" },
     Opt { flag: "durability", value: "normal|full", help: "full: fsync every commit, survives power loss [normal]" },
-    Opt { flag: "assets-dir", value: "DIR", help: "serve static/ and templates/ from DIR instead of the binary (development)" },
+    Opt {
+        flag: "assets-dir",
+        value: "DIR",
+        help: "serve static/ and templates/ from DIR instead of the binary (development)",
+    },
 ];
 
 /// The `--help` text.
@@ -136,15 +152,11 @@ where
             Some((n, v)) => (n.to_string(), Some(v.to_string())),
             None => (flag.to_string(), None),
         };
-        let opt = OPTIONS
-            .iter()
-            .find(|o| o.flag == name)
-            .ok_or_else(|| format!("unknown option --{name} (see --help)"))?;
+        let opt =
+            OPTIONS.iter().find(|o| o.flag == name).ok_or_else(|| format!("unknown option --{name} (see --help)"))?;
         let value = match inline {
             Some(v) => v,
-            None => args
-                .next()
-                .ok_or_else(|| format!("--{name} needs a value ({})", opt.value))?,
+            None => args.next().ok_or_else(|| format!("--{name} needs a value ({})", opt.value))?,
         };
         given.push((opt.flag, value));
     }
@@ -274,9 +286,7 @@ mod tests {
             "MYCHAT_DATA_DIR" => Some("/env".to_string()),
             _ => None,
         };
-        let Ok(Invocation::Serve(c)) = parse(args(&["--data-dir=/flag"]), env) else {
-            panic!("expected serve")
-        };
+        let Ok(Invocation::Serve(c)) = parse(args(&["--data-dir=/flag"]), env) else { panic!("expected serve") };
         assert_eq!(c.addr, "127.0.0.1:1");
         assert_eq!(c.data_dir, PathBuf::from("/flag"));
     }

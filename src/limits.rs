@@ -81,10 +81,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         }
         self.sweep(now);
         let rate = self.rate;
-        self.buckets
-            .entry(key.clone())
-            .or_insert_with(|| TokenBucket::full(rate, now))
-            .take(rate, now)
+        self.buckets.entry(key.clone()).or_insert_with(|| TokenBucket::full(rate, now)).take(rate, now)
     }
 
     /// Like [`Limiter::take`], but only looks: nothing is taken.

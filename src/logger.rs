@@ -15,12 +15,7 @@ impl Log for StderrLogger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let line = format!(
-            "{} {:<5} {}\n",
-            crate::clock::iso_now(),
-            record.level(),
-            record.args()
-        );
+        let line = format!("{} {:<5} {}\n", crate::clock::iso_now(), record.level(), record.args());
         // One write per line so lines from different threads never interleave.
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }

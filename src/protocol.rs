@@ -209,7 +209,9 @@ pub enum Event<'a> {
     /// A message on a room socket.
     RoomMessage(&'a RoomItem),
     /// A frame was refused; the socket stays open.
-    Error { error: &'a str },
+    Error {
+        error: &'a str,
+    },
     Ping,
     Pong,
     /// Global socket: a private message arrived in a conversation the user is not viewing.
@@ -222,21 +224,41 @@ pub enum Event<'a> {
         created_at: Option<&'a str>,
     },
     /// Global socket: the user read the conversation with `user_id` (in some tab).
-    UnreadReset { user_id: &'a str },
+    UnreadReset {
+        user_id: &'a str,
+    },
     /// Global and chat sockets: `reader_id` has read your messages up to `up_to`.
-    Read { reader_id: &'a str, up_to: i64 },
+    Read {
+        reader_id: &'a str,
+        up_to: i64,
+    },
     /// Global socket: these users came online, went offline, or registered.
-    Presence { users: &'a [UserStatus] },
+    Presence {
+        users: &'a [UserStatus],
+    },
     /// Global socket: you were added to a room (or created it).
-    RoomAdded { room: &'a RoomSummary },
+    RoomAdded {
+        room: &'a RoomSummary,
+    },
     /// Global socket: a room you are in changed (members, name).
-    RoomUpdated { room: &'a RoomSummary },
+    RoomUpdated {
+        room: &'a RoomSummary,
+    },
     /// Global socket: you were removed from a room.
-    RoomRemoved { room_id: &'a str },
+    RoomRemoved {
+        room_id: &'a str,
+    },
     /// Global socket: a room you were in was deleted.
-    RoomDeleted { room_id: &'a str, name: &'a str },
+    RoomDeleted {
+        room_id: &'a str,
+        name: &'a str,
+    },
     /// Global socket: a message arrived in a room you are not viewing.
-    RoomNotify { room_id: &'a str, room_name: &'a str, message: &'a RoomItem },
+    RoomNotify {
+        room_id: &'a str,
+        room_name: &'a str,
+        message: &'a RoomItem,
+    },
 }
 
 #[cfg(test)]
@@ -257,10 +279,7 @@ mod tests {
     #[test]
     fn room_frames_carry_replies() {
         assert_eq!(decode(Channel::Room, "plain"), msg("plain", None));
-        assert_eq!(
-            decode(Channel::Room, r#"{"text":"yes","reply_to":{"id":4}}"#),
-            msg("yes", Some(ReplyRef::Id(4)))
-        );
+        assert_eq!(decode(Channel::Room, r#"{"text":"yes","reply_to":{"id":4}}"#), msg("yes", Some(ReplyRef::Id(4))));
         assert_eq!(
             decode(Channel::Room, r#"{"text":"yes","reply_to":{"sender_id":"u","sender_name":"n","text":"t"}}"#),
             msg("yes", Some(ReplyRef::Quote { sender_id: "u".into(), text: "t".into() }))

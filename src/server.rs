@@ -2,7 +2,7 @@
 //! orderly shutdown on SIGTERM/SIGINT (stop accepting, finish the batch in flight, close
 //! every socket with 1001, exit 0).
 
-use crate::accept::{Acceptor, Accepted};
+use crate::accept::{Accepted, Acceptor};
 use crate::assets::Assets;
 use crate::auth::Passwords;
 use crate::config::Config;

@@ -176,7 +176,10 @@ mod tests {
 
     #[test]
     fn escapes_everything_it_inserts() {
-        assert_eq!(escape(r#"<script>alert("x")</script> & 'y'"#), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;");
+        assert_eq!(
+            escape(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
         let mut html = Html::default();
         html.tag("<li>").text("<b>").tag("</li>");
         assert_eq!(html.0, "<li>&lt;b&gt;</li>");

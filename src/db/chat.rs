@@ -1,6 +1,6 @@
 //! Private messages (`chathistory.db`).
 
-use super::{Db, DbResult};
+use super::{Db, DbResult, Page};
 
 pub struct PrivateMessage {
     pub id: i64,
@@ -36,22 +36,20 @@ impl Db {
         Ok(conn.last_insert_rowid())
     }
 
-    /// The conversation between `a` and `b`: up to `limit` messages older than `before`,
-    /// oldest first.
-    pub fn private_history(&self, a: &str, b: &str, before: i64, limit: u32) -> DbResult<Vec<PrivateMessage>> {
+    /// A page of the conversation between `a` and `b`.
+    pub fn private_history(&self, a: &str, b: &str, page: Page) -> DbResult<Vec<PrivateMessage>> {
         // Two index range scans (one per direction) instead of an OR the planner may not split.
         let sql = format!(
             "SELECT * FROM (
-                 SELECT {COLUMNS} FROM chat.messages WHERE sender = ?1 AND receiver = ?2 AND id < ?3
+                 SELECT {COLUMNS} FROM chat.messages WHERE sender = ?1 AND receiver = ?2 AND id < ?3 AND id > ?4
                  UNION ALL
-                 SELECT {COLUMNS} FROM chat.messages WHERE sender = ?2 AND receiver = ?1 AND id < ?3
-             ) ORDER BY id DESC LIMIT ?4"
+                 SELECT {COLUMNS} FROM chat.messages WHERE sender = ?2 AND receiver = ?1 AND id < ?3 AND id > ?4
+             ) ORDER BY id {} LIMIT ?5",
+            page.order()
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut page: Vec<PrivateMessage> =
-            stmt.query_map((a, b, before, limit), message)?.collect::<DbResult<_>>()?;
-        page.reverse();
-        Ok(page)
+        let rows = stmt.query_map((a, b, page.before, page.after, page.limit), message)?.collect::<DbResult<_>>()?;
+        Ok(page.oldest_first(rows))
     }
 
     /// Unread messages to `receiver`, counted per sender.
@@ -66,15 +64,11 @@ impl Db {
     pub fn mark_read(&mut self, receiver: &str, sender: &str) -> DbResult<Option<i64>> {
         let newest: Option<i64> = self
             .conn
-            .prepare_cached(
-                "SELECT max(id) FROM chat.messages WHERE receiver = ?1 AND sender = ?2 AND read = 0",
-            )?
+            .prepare_cached("SELECT max(id) FROM chat.messages WHERE receiver = ?1 AND sender = ?2 AND read = 0")?
             .query_row((receiver, sender), |r| r.get(0))?;
         if newest.is_some() {
             self.writing()?
-                .prepare_cached(
-                    "UPDATE chat.messages SET read = 1 WHERE receiver = ?1 AND sender = ?2 AND read = 0",
-                )?
+                .prepare_cached("UPDATE chat.messages SET read = 1 WHERE receiver = ?1 AND sender = ?2 AND read = 0")?
                 .execute((receiver, sender))?;
         }
         Ok(newest)

@@ -16,11 +16,7 @@ type Step = fn(&Connection) -> rusqlite::Result<()>;
 
 /// Steps per file, in file order; `steps[i]` takes the file from version `i` to `i + 1`.
 /// users.db goes first: the chat history step maps user names to ids through it.
-const STEPS: [(&str, &[Step]); 3] = [
-    ("main", &[users_v1]),
-    ("chat", &[chat_v1]),
-    ("rooms", &[rooms_v1]),
-];
+const STEPS: [(&str, &[Step]); 3] = [("main", &[users_v1]), ("chat", &[chat_v1]), ("rooms", &[rooms_v1])];
 
 /// `(schema, file, version)` of each file as it is now.
 pub fn schema_versions(conn: &Connection) -> rusqlite::Result<Vec<(&'static str, &'static str, i64)>> {
@@ -63,11 +59,8 @@ pub fn run(conn: &Connection) -> Result<(), OpenError> {
 /// Before the first migration of files that hold data (an install of the original app),
 /// copies them to `DIR/pre-migration/`, so the upgrade can always be undone by hand.
 pub fn backup_before_migrating(conn: &Connection, dir: &Path) -> Result<(), OpenError> {
-    let legacy: i64 = conn.query_row(
-        "SELECT count(*) FROM main.sqlite_master WHERE name = 'users'",
-        [],
-        |r| r.get(0),
-    )?;
+    let legacy: i64 =
+        conn.query_row("SELECT count(*) FROM main.sqlite_master WHERE name = 'users'", [], |r| r.get(0))?;
     let versions = schema_versions(conn)?;
     let outdated = versions.iter().zip(KNOWN_VERSIONS).any(|((_, _, v), (_, _, k))| *v < k);
     if legacy == 0 || !outdated {

@@ -12,6 +12,7 @@ mod rooms;
 mod users;
 
 pub use chat::PrivateMessage;
+
 pub use migrate::{KNOWN_VERSIONS, fold_name, schema_versions};
 pub use rooms::{Quote, RoomMessage, RoomRecord};
 pub use users::{SessionRecord, UserRecord};
@@ -23,10 +24,33 @@ use std::path::{Path, PathBuf};
 
 pub type DbResult<T> = rusqlite::Result<T>;
 
+/// A page of history. Messages with `after < id < before`, at most `limit`: the newest of
+/// them when scrolling back (`after` = 0), the oldest when catching up (`after` > 0). Either
+/// way a page is returned oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub before: i64,
+    pub after: i64,
+    pub limit: u32,
+}
+
+impl Page {
+    fn order(&self) -> &'static str {
+        if self.after > 0 { "ASC" } else { "DESC" }
+    }
+
+    /// Puts rows fetched in [`Page::order`] oldest first.
+    fn oldest_first<T>(&self, mut rows: Vec<T>) -> Vec<T> {
+        if self.after == 0 {
+            rows.reverse();
+        }
+        rows
+    }
+}
+
 /// The three files, their schema names in the connection, in the order a consistent backup
 /// copies them (see `backup.rs`).
-pub const FILES: [(&str, &str); 3] =
-    [("chat", "chathistory.db"), ("rooms", "rooms.db"), ("main", "users.db")];
+pub const FILES: [(&str, &str); 3] = [("chat", "chathistory.db"), ("rooms", "rooms.db"), ("main", "users.db")];
 
 /// Why the database could not be opened.
 #[derive(Debug)]
@@ -34,7 +58,11 @@ pub enum OpenError {
     Io(PathBuf, std::io::Error),
     Sqlite(rusqlite::Error),
     /// A file was written by a newer mychat than this one.
-    TooNew { file: &'static str, found: i64, known: i64 },
+    TooNew {
+        file: &'static str,
+        found: i64,
+        known: i64,
+    },
 }
 
 impl fmt::Display for OpenError {
@@ -71,9 +99,8 @@ impl Db {
         let conn = Connection::open(dir.join("users.db"))?;
         for (schema, file) in FILES.iter().filter(|(s, _)| *s != "main") {
             let path = dir.join(file);
-            let path = path.to_str().ok_or_else(|| {
-                OpenError::Io(path.clone(), std::io::Error::other("path is not UTF-8"))
-            })?;
+            let path =
+                path.to_str().ok_or_else(|| OpenError::Io(path.clone(), std::io::Error::other("path is not UTF-8")))?;
             conn.execute("ATTACH DATABASE ?1 AS ?2", (path, schema))?;
         }
         let synchronous = match durability {
@@ -82,8 +109,7 @@ impl Db {
         };
         for (schema, _) in FILES {
             // journal_mode answers with a row, so it is queried rather than executed.
-            let mode: String =
-                conn.query_row(&format!("PRAGMA {schema}.journal_mode = WAL"), [], |r| r.get(0))?;
+            let mode: String = conn.query_row(&format!("PRAGMA {schema}.journal_mode = WAL"), [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
                 log::warn!("{schema}: journal_mode is {mode}, not WAL");
             }
@@ -166,9 +192,7 @@ impl Db {
     /// Copies the WAL into the database files, so a stopped server leaves tidy files.
     pub fn checkpoint(&self) {
         for (schema, _) in FILES {
-            if let Err(e) =
-                self.conn.query_row(&format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"), [], |_| Ok(()))
-            {
+            if let Err(e) = self.conn.query_row(&format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"), [], |_| Ok(())) {
                 log::warn!("checkpoint of {schema} failed: {e}");
             }
         }

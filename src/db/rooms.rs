@@ -1,6 +1,6 @@
 //! Rooms, their members and their messages (`rooms.db`).
 
-use super::{Db, DbResult};
+use super::{Db, DbResult, Page};
 
 pub struct RoomRecord {
     pub id: String,
@@ -73,9 +73,8 @@ impl Db {
 
     /// Every membership as `(room_id, user_id, last_read_id)`, in the order members were added.
     pub fn load_memberships(&self) -> DbResult<Vec<(String, String, i64)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT room_id, user_id, last_read_id FROM rooms.room_members ORDER BY rowid")?;
+        let mut stmt =
+            self.conn.prepare("SELECT room_id, user_id, last_read_id FROM rooms.room_members ORDER BY rowid")?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
     }
 
@@ -177,16 +176,17 @@ impl Db {
         rows.next().transpose()
     }
 
-    /// Up to `limit` messages of `room_id` older than `before`, oldest first.
-    pub fn room_history(&self, room_id: &str, before: i64, limit: u32) -> DbResult<Vec<RoomMessage>> {
+    /// A page of `room_id`'s messages.
+    pub fn room_history(&self, room_id: &str, page: Page) -> DbResult<Vec<RoomMessage>> {
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM rooms.room_messages
-              WHERE room_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+              WHERE room_id = ?1 AND id < ?2 AND id > ?3 ORDER BY id {} LIMIT ?4",
+            page.order()
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut page: Vec<RoomMessage> = stmt.query_map((room_id, before, limit), room_message)?.collect::<DbResult<_>>()?;
-        page.reverse();
-        Ok(page)
+        let rows =
+            stmt.query_map((room_id, page.before, page.after, page.limit), room_message)?.collect::<DbResult<_>>()?;
+        Ok(page.oldest_first(rows))
     }
 
     /// Messages of `room_id` newer than `after_id`.

@@ -23,8 +23,7 @@ impl Db {
             "SELECT id, name, COALESCE(name_folded, lower(name)) FROM main.users
               WHERE id IS NOT NULL AND name IS NOT NULL ORDER BY rowid",
         )?;
-        stmt.query_map([], |r| Ok(UserRecord { id: r.get(0)?, name: r.get(1)?, name_folded: r.get(2)? }))?
-            .collect()
+        stmt.query_map([], |r| Ok(UserRecord { id: r.get(0)?, name: r.get(1)?, name_folded: r.get(2)? }))?.collect()
     }
 
     pub fn password_hash(&self, user_id: &str) -> DbResult<Option<String>> {
@@ -54,16 +53,9 @@ impl Db {
     }
 
     pub fn load_sessions(&self) -> DbResult<Vec<SessionRecord>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT token_hash, user_id, created_at, last_seen FROM main.sessions")?;
+        let mut stmt = self.conn.prepare("SELECT token_hash, user_id, created_at, last_seen FROM main.sessions")?;
         stmt.query_map([], |r| {
-            Ok(SessionRecord {
-                token_hash: r.get(0)?,
-                user_id: r.get(1)?,
-                created_at: r.get(2)?,
-                last_seen: r.get(3)?,
-            })
+            Ok(SessionRecord { token_hash: r.get(0)?, user_id: r.get(1)?, created_at: r.get(2)?, last_seen: r.get(3)? })
         })?
         .collect()
     }

@@ -21,15 +21,21 @@ fn require_self(request: &Request, ctx: &Ctx, path_user: &str) -> Result<Session
     Ok(user)
 }
 
-/// `?before=<id>&limit=<n>`.
-fn page(request: &Request) -> Result<Page, ApiError> {
-    let before = match request.query_param("before") {
-        None => i64::MAX,
+/// A message id from the query string; `default` when absent.
+fn id_param(request: &Request, name: &'static str, default: i64) -> Result<i64, ApiError> {
+    match request.query_param(name) {
+        None => Ok(default),
         Some(v) => match v.parse::<i64>() {
-            Ok(n) if n > 0 => n,
-            _ => return Err(ApiError::bad_request("before must be a positive message id")),
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(ApiError::bad_request(format!("{name} must be a positive message id"))),
         },
-    };
+    }
+}
+
+/// `?before=<id>` (scroll back), `?after=<id>` (catch up), `&limit=<n>`.
+fn page(request: &Request) -> Result<Page, ApiError> {
+    let before = id_param(request, "before", i64::MAX)?;
+    let after = id_param(request, "after", 0)?;
     let limit = match request.query_param("limit") {
         None => DEFAULT_PAGE,
         Some(v) => match v.parse::<u32>() {
@@ -37,7 +43,7 @@ fn page(request: &Request) -> Result<Page, ApiError> {
             _ => return Err(ApiError::bad_request("limit must be 1 to 200")),
         },
     };
-    Ok(Page { before, limit })
+    Ok(Page { before, after, limit })
 }
 
 fn body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {

@@ -48,7 +48,8 @@ pub fn session_cookie_name(https: bool) -> &'static str {
 /// The session token in a request's cookies, hashed.
 pub fn session_token(request: &Request) -> Option<TokenHash> {
     let cookies = request.header("cookie")?;
-    let value = form::cookie(cookies, session_cookie_name(true)).or_else(|| form::cookie(cookies, session_cookie_name(false)))?;
+    let value = form::cookie(cookies, session_cookie_name(true))
+        .or_else(|| form::cookie(cookies, session_cookie_name(false)))?;
     crate::auth::hash_token(value)
 }
 
@@ -114,4 +115,3 @@ pub fn serve(ctx: &Ctx, accepted: Accepted) {
         idle = if ctx.waiting.is_empty() { KEEP_ALIVE_IDLE } else { KEEP_ALIVE_IDLE_BUSY };
     }
 }
-

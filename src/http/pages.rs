@@ -115,7 +115,12 @@ pub fn register(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     }
 }
 
-fn attempt_register(ctx: &Ctx, request: &Request, raw_name: &str, password: &str) -> Result<(SessionUser, String), ApiError> {
+fn attempt_register(
+    ctx: &Ctx,
+    request: &Request,
+    raw_name: &str,
+    password: &str,
+) -> Result<(SessionUser, String), ApiError> {
     let name = auth::clean_username(raw_name)?;
     auth::check_new_password(password)?;
     let (peer, check) = (request.peer, name.clone());
@@ -156,7 +161,13 @@ pub fn index(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
         Ok(user) => user,
         Err(redirect) => return Ok(redirect),
     };
-    Ok(page(ctx, request, 200, "index.html", &[("user_name", Value::Text(&user.name)), ("user_id", Value::Text(&user.id))]))
+    Ok(page(
+        ctx,
+        request,
+        200,
+        "index.html",
+        &[("user_name", Value::Text(&user.name)), ("user_id", Value::Text(&user.id))],
+    ))
 }
 
 /// GET /chat/{target_id} — the alternative single-conversation view.
@@ -196,7 +207,10 @@ pub fn search(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     for u in users.iter().filter(|u| u.id != user.id && u.name.to_lowercase().contains(&needle)) {
         found += 1;
         results.tag("<li class=\"search-result\"><a href=\"/chat/").text(&u.id).tag("\">");
-        results.tag("<span class=\"dot").tag(if u.online { " online" } else { "" }).tag("\" aria-hidden=\"true\"></span>");
+        results
+            .tag("<span class=\"dot")
+            .tag(if u.online { " online" } else { "" })
+            .tag("\" aria-hidden=\"true\"></span>");
         results.tag("<span class=\"name\">").text(&u.name).tag("</span>");
         results.tag("<span class=\"status\">").text(templates::text(lang, if u.online { "online" } else { "offline" }));
         results.tag("</span></a></li>");
@@ -228,5 +242,11 @@ pub fn asset(ctx: &Ctx, request: &Request, path: &str) -> Result<Response, ApiEr
 pub fn error_page(ctx: &Ctx, request: &Request, error: &ApiError) -> Response {
     let status = error.status().to_string();
     let message = error.to_string();
-    page(ctx, request, error.status(), "error.html", &[("status", Value::Text(&status)), ("message", Value::Text(&message))])
+    page(
+        ctx,
+        request,
+        error.status(),
+        "error.html",
+        &[("status", Value::Text(&status)), ("message", Value::Text(&message))],
+    )
 }

@@ -246,8 +246,8 @@ fn client_address(request: &Request, socket_peer: IpAddr, proxies: &Proxies) -> 
         .filter_map(|a| a.trim().parse::<IpAddr>().ok())
         .collect::<Vec<_>>();
     let client = forwarded.iter().rev().find(|a| !proxies.trusted.contains(a)).copied().unwrap_or(socket_peer);
-    let https = proxies.behind_tls
-        || request.header("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let https =
+        proxies.behind_tls || request.header("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
     (client, https)
 }
 

@@ -25,7 +25,8 @@ pub fn wants_json(request: &Request) -> bool {
     }
     let accept = request.header("accept").unwrap_or("");
     let content_type = request.header("content-type").unwrap_or("");
-    (accept.contains("application/json") && !accept.contains("text/html")) || content_type.starts_with("application/json")
+    (accept.contains("application/json") && !accept.contains("text/html"))
+        || content_type.starts_with("application/json")
 }
 
 pub fn error_response(ctx: &Ctx, request: &Request, error: &ApiError) -> Response {
@@ -120,7 +121,9 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
         ["api", "rooms", room, "remove_user"] => {
             allow(request, POST).and_then(|()| respond(api::remove_member(ctx, request, room)))
         }
-        ["api", "rooms", room, "members"] => allow(request, GET).and_then(|()| respond(api::members(ctx, request, room))),
+        ["api", "rooms", room, "members"] => {
+            allow(request, GET).and_then(|()| respond(api::members(ctx, request, room)))
+        }
         ["api", "rooms", room, "history"] => {
             allow(request, GET).and_then(|()| respond(api::room_history(ctx, request, room)))
         }

@@ -135,16 +135,18 @@ impl Hub {
         self.limits.register_per_address.take(&address_key(peer), Instant::now()).map_err(too_many)
     }
 
-    pub(super) fn register(&mut self, name: String, password_hash: &str, token: TokenHash) -> Result<SessionUser, ApiError> {
+    pub(super) fn register(
+        &mut self,
+        name: String,
+        password_hash: &str,
+        token: TokenHash,
+    ) -> Result<SessionUser, ApiError> {
         // Checked again: another registration may have taken the name while we hashed.
         if self.accounts.name_taken(&name) {
             return Err(ApiError::Conflict("that user name is taken"));
         }
-        let record = UserRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            name_folded: crate::db::fold_name(&name),
-            name,
-        };
+        let record =
+            UserRecord { id: uuid::Uuid::new_v4().to_string(), name_folded: crate::db::fold_name(&name), name };
         self.db.insert_user(&record, password_hash).map_err(|e| self.internal(e))?;
         let user = self.accounts.insert(record);
         self.open_session(&user.id, token)?;
@@ -200,13 +202,8 @@ impl Hub {
         let record = SessionRecord { token_hash: token, user_id: user.to_string(), created_at: now, last_seen: now };
         self.db.insert_session(&record).map_err(|e| self.internal(e))?;
         self.accounts.sessions.insert(token, Session { user: user.clone(), created_at: now, last_seen: now });
-        let mut mine: Vec<(i64, TokenHash)> = self
-            .accounts
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.user == *user)
-            .map(|(t, s)| (s.last_seen, *t))
-            .collect();
+        let mut mine: Vec<(i64, TokenHash)> =
+            self.accounts.sessions.iter().filter(|(_, s)| s.user == *user).map(|(t, s)| (s.last_seen, *t)).collect();
         if mine.len() > MAX_SESSIONS_PER_USER {
             mine.sort();
             for (_, oldest) in &mine[..mine.len() - MAX_SESSIONS_PER_USER] {

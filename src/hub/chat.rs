@@ -78,7 +78,7 @@ impl Hub {
 
     pub(super) fn history(&self, user: &UserId, target: &str, page: Page) -> Result<Vec<PrivateItem>, ApiError> {
         let target = self.user_id(target)?;
-        let rows = self.db.private_history(user, &target, page.before, page.limit).map_err(|e| self.internal(e))?;
+        let rows = self.db.private_history(user, &target, page).map_err(|e| self.internal(e))?;
         Ok(rows.into_iter().map(|m| self.private_item(m)).collect())
     }
 

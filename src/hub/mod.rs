@@ -60,12 +60,7 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
-/// A page of history: messages with ids below `before`, at most `limit` of them.
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    pub before: i64,
-    pub limit: u32,
-}
+pub use crate::db::Page;
 
 /// Everything the hub can be asked. HTTP workers send the variants with a `reply`; socket
 /// reader threads send the `Socket*` ones and hear back through their outbound queue.

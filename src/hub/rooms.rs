@@ -114,7 +114,12 @@ fn room_item(m: RoomMessage) -> RoomItem {
         created_at,
         sender_id: m.sender_id,
         room_id: m.room_id,
-        reply_to: m.reply_to.map(|q| QuoteItem { id: q.id, sender_id: q.sender_id, sender_name: q.sender_name, text: q.text }),
+        reply_to: m.reply_to.map(|q| QuoteItem {
+            id: q.id,
+            sender_id: q.sender_id,
+            sender_name: q.sender_name,
+            text: q.text,
+        }),
     }
 }
 
@@ -146,7 +151,12 @@ impl Hub {
         })
     }
 
-    pub(super) fn create_room(&mut self, user: &UserId, name: String, description: String) -> Result<RoomSummary, ApiError> {
+    pub(super) fn create_room(
+        &mut self,
+        user: &UserId,
+        name: String,
+        description: String,
+    ) -> Result<RoomSummary, ApiError> {
         let (name, description) = clean_room_fields(&name, &description)?;
         let record = RoomRecord {
             id: uuid::Uuid::new_v4().to_string(),
@@ -175,10 +185,7 @@ impl Hub {
 
     pub(super) fn rooms_of(&self, user: &UserId) -> Result<Vec<RoomSummary>, ApiError> {
         let ids = self.rooms.of_user.get(user).map_or(&[][..], Vec::as_slice);
-        ids.iter()
-            .filter_map(|id| self.rooms.by_id.get(id))
-            .map(|room| self.summary(room, Some(user)))
-            .collect()
+        ids.iter().filter_map(|id| self.rooms.by_id.get(id)).map(|room| self.summary(room, Some(user))).collect()
     }
 
     pub(super) fn room_summary_for(&self, user: &UserId, room: &str) -> Result<RoomSummary, ApiError> {
@@ -279,7 +286,7 @@ impl Hub {
 
     pub(super) fn room_history(&self, user: &UserId, room: &str, page: Page) -> Result<Vec<RoomItem>, ApiError> {
         let state = self.rooms.require_member(room, user)?;
-        let rows = self.db.room_history(&state.id, page.before, page.limit).map_err(|e| self.internal(e))?;
+        let rows = self.db.room_history(&state.id, page).map_err(|e| self.internal(e))?;
         Ok(rows.into_iter().map(room_item).collect())
     }
 
@@ -304,7 +311,9 @@ impl Hub {
             ReplyRef::Quote { sender_id, text } => self.db.find_room_message(room, &sender_id, &text),
         };
         match found {
-            Ok(Some(m)) => Ok(Quote { id: Some(m.id), sender_id: m.sender_id, sender_name: m.sender_name, text: m.text }),
+            Ok(Some(m)) => {
+                Ok(Quote { id: Some(m.id), sender_id: m.sender_id, sender_name: m.sender_name, text: m.text })
+            }
             Ok(None) => Err("the message you reply to is not in this room"),
             Err(e) => {
                 log::error!("reply lookup failed: {e}");
@@ -354,7 +363,8 @@ impl Hub {
         let listeners = self.sockets.in_room(room).to_vec();
         self.broadcast(&listeners, &Event::RoomMessage(&item));
         // Members with no view of the room hear about it on their global sockets.
-        let viewers: HashSet<&UserId> = listeners.iter().filter_map(|c| self.sockets.get(*c)).map(|s| &s.user).collect();
+        let viewers: HashSet<&UserId> =
+            listeners.iter().filter_map(|c| self.sockets.get(*c)).map(|s| &s.user).collect();
         let away: Vec<ConnId> = members
             .iter()
             .filter(|m| !viewers.contains(m))

@@ -63,7 +63,14 @@ fn check_upgrade(request: &Request) -> Result<String, Response> {
 
 /// Completes or refuses a handshake. Refusals (401, 403, 404, 429...) happen before any
 /// upgrade; on success the connection belongs to its two new threads.
-pub fn accept(ctx: &Ctx, mut conn: HttpConn, request: &Request, target: SocketTarget, path_user: Option<String>, mut permit: ConnPermit) {
+pub fn accept(
+    ctx: &Ctx,
+    mut conn: HttpConn,
+    request: &Request,
+    target: SocketTarget,
+    path_user: Option<String>,
+    mut permit: ConnPermit,
+) {
     let refuse = |conn: &mut HttpConn, response: Response| {
         log::info!("{} ws refused {} {}", request.peer, request.path, response.status);
         let _ = response.write_to(&mut conn.stream, false, false, request.https);
@@ -110,10 +117,11 @@ pub fn accept(ctx: &Ctx, mut conn: HttpConn, request: &Request, target: SocketTa
     };
     OPEN_SOCKETS.fetch_add(1, Ordering::SeqCst);
     let writer_stream = stream.clone();
-    let spawned_writer = std::thread::Builder::new().name("ws-writer".into()).stack_size(WRITER_STACK).spawn(move || {
-        writer::run(writer_stream, receiver);
-        OPEN_SOCKETS.fetch_sub(1, Ordering::SeqCst);
-    });
+    let spawned_writer =
+        std::thread::Builder::new().name("ws-writer".into()).stack_size(WRITER_STACK).spawn(move || {
+            writer::run(writer_stream, receiver);
+            OPEN_SOCKETS.fetch_sub(1, Ordering::SeqCst);
+        });
     let spawned_reader = spawned_writer.is_ok().then(|| {
         std::thread::Builder::new().name("ws-reader".into()).stack_size(READER_STACK).spawn(move || {
             let _permit = permit;

@@ -77,7 +77,10 @@ pub struct Reader {
 
 /// Decodes a (possibly adversarial) stream of client bytes as a server would, returning the
 /// frames it accepted and the close code it ended with. For the fuzzer and tests.
-pub fn decode_client_bytes(channel: Channel, bytes: &[u8]) -> (Vec<Result<Option<ClientFrame>, protocol::FrameError>>, Option<u16>) {
+pub fn decode_client_bytes(
+    channel: Channel,
+    bytes: &[u8],
+) -> (Vec<Result<Option<ClientFrame>, protocol::FrameError>>, Option<u16>) {
     let mut ctx = WebSocketContext::new(Role::Server, Some(socket_config()));
     let mut io = io::Cursor::new(bytes.to_vec());
     let mut frames = Vec::new();

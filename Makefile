@@ -1,0 +1,41 @@
+# MyChat — the two commands that matter: `make run` and `make test`.
+
+CARGO   ?= cargo
+ADDR    ?= 0.0.0.0:8000
+DATA    ?= ./data
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN     := target/release/mychat
+
+.PHONY: run release test lint test-rust test-browser browser-deps bench fuzz pi pi32 test-pi clean
+
+## Build the release binary and serve on $(ADDR) with data in $(DATA).
+run: release
+	mkdir -p $(DATA)
+	$(BIN) --addr $(ADDR) --data-dir $(DATA)
+
+release:
+	$(CARGO) build --release --locked --bins
+
+## Every test, from a fresh clone: formatting, lints, Rust unit and integration tests
+## (real server, real sockets), and the browser tests in headless Chromium.
+test: lint test-rust test-browser
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+test-rust:
+	$(CARGO) test --locked
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
+
+test-browser: release browser-deps
+	cd tests/browser && MYCHAT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 --test-reporter=spec
+
+clean:
+	$(CARGO) clean
+	rm -rf tests/browser/node_modules tests/browser/artifacts
