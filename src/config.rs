@@ -44,6 +44,8 @@ pub struct Config {
     pub max_connections_per_ip: usize,
     pub max_sockets_per_user: usize,
     pub hash_concurrency: usize,
+    /// A WebSocket peer silent this long is dropped; it is pinged after a quarter of it.
+    pub socket_timeout: Duration,
     pub durability: Durability,
     pub assets_dir: Option<PathBuf>,
 }
@@ -65,6 +67,7 @@ impl Default for Config {
             max_connections_per_ip: 256,
             max_sockets_per_user: 32,
             hash_concurrency: 2,
+            socket_timeout: Duration::from_secs(75),
             durability: Durability::Normal,
             assets_dir: None,
         }
@@ -105,6 +108,11 @@ const OPTIONS: &[Opt] = &[
     Opt { flag: "max-connections-per-ip", value: "N", help: "open connections from one address [256]" },
     Opt { flag: "max-sockets-per-user", value: "N", help: "open WebSockets of one user [32]" },
     Opt { flag: "hash-concurrency", value: "N", help: "password hashes computed at once (each takes 19-64 MiB) [2]" },
+    Opt {
+        flag: "socket-timeout",
+        value: "DURATION",
+        help: "drop a WebSocket peer silent this long (pinged at a quarter of it) [75s]",
+    },
     Opt { flag: "durability", value: "normal|full", help: "full: fsync every commit, survives power loss [normal]" },
     Opt {
         flag: "assets-dir",
@@ -219,6 +227,7 @@ fn apply(config: &mut Config, flag: &str, value: &str) -> Result<(), String> {
         "max-connections-per-ip" => config.max_connections_per_ip = count(value, 1, 1 << 20)?,
         "max-sockets-per-user" => config.max_sockets_per_user = count(value, 1, 1 << 16)?,
         "hash-concurrency" => config.hash_concurrency = count(value, 1, 64)?,
+        "socket-timeout" => config.socket_timeout = duration(value)?,
         "durability" => {
             config.durability = match value {
                 "normal" => Durability::Normal,

@@ -114,6 +114,7 @@ pub fn accept(
         hub: ctx.hub.clone(),
         leftover,
         rate_limits: ctx.config.rate_limits,
+        timeout: ctx.config.socket_timeout,
     };
     OPEN_SOCKETS.fetch_add(1, Ordering::SeqCst);
     let writer_stream = stream.clone();

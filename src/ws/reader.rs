@@ -3,8 +3,8 @@
 //!
 //! It never writes to the socket itself. The protocol's own replies (pong, the close
 //! handshake) are captured by [`ReaderIo`] and queued for the writer like any other frame.
-//! It also keeps the connection honest: a ping after 20 s of silence, and a peer silent for
-//! 75 s (gone without a close frame) is dropped.
+//! It also keeps the connection honest: a peer silent for a quarter of `--socket-timeout` is
+//! pinged, and one silent for all of it (gone without a close frame) is dropped.
 
 use super::frame;
 use super::queue::{Outbound, OutboundQueue};
@@ -17,12 +17,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tungstenite::protocol::{Message, Role, WebSocketConfig, WebSocketContext};
 
-/// How long a read waits before the reader checks on the peer.
-const POLL: Duration = Duration::from_secs(20);
-/// Silence after which the peer is pinged.
-const PING_AFTER: Duration = Duration::from_secs(20);
-/// Silence after which the peer counts as gone.
-const DEAD_AFTER: Duration = Duration::from_secs(75);
 /// The seed's application-level `{"type":"ping"}` on global sockets.
 const APP_PING_EVERY: Duration = Duration::from_secs(60);
 /// The largest message a client may send: 4,000 characters of 4-byte UTF-8 and a JSON
@@ -73,6 +67,8 @@ pub struct Reader {
     /// Bytes the client sent right after its handshake, already read by the worker.
     pub leftover: Vec<u8>,
     pub rate_limits: bool,
+    /// Silence after which the peer counts as gone.
+    pub timeout: Duration,
 }
 
 /// Decodes a (possibly adversarial) stream of client bytes as a server would, returning the
@@ -152,7 +148,8 @@ impl Reader {
     pub fn run(mut self) {
         let leftover = std::mem::take(&mut self.leftover);
         let mut ctx = WebSocketContext::from_partially_read(leftover, Role::Server, Some(socket_config()));
-        let _ = self.stream.set_read_timeout(Some(POLL));
+        let ping_after = self.timeout / 4;
+        let _ = self.stream.set_read_timeout(Some(ping_after));
         let mut io = ReaderIo { stream: &self.stream, queue: &self.queue, replies: Vec::new() };
         let start = Instant::now();
         let mut last_heard = start;
@@ -178,11 +175,11 @@ impl Reader {
                 {
                     let now = Instant::now();
                     let silent = now - last_heard;
-                    if silent >= DEAD_AFTER {
+                    if silent >= self.timeout {
                         log::info!("ws #{} silent for {} s, dropped", self.conn, silent.as_secs());
                         break None;
                     }
-                    if silent >= PING_AFTER && now - last_ping >= PING_AFTER {
+                    if silent >= ping_after && now - last_ping >= ping_after {
                         last_ping = now;
                         let _ = self.queue.push(Outbound::Frame(frame::ping()));
                     }

@@ -1,0 +1,197 @@
+//! The HTTP front: keep-alive, HEAD, Expect, static files, limits and malformed requests,
+//! each answered with the right status while the worker goes on serving.
+
+use crate::util::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+fn raw(server: &Server) -> TcpStream {
+    let stream = TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream
+}
+
+/// Sends raw bytes on a new connection and reads one response.
+fn send_raw(server: &Server, bytes: &[u8]) -> Response {
+    let mut stream = raw(server);
+    stream.write_all(bytes).unwrap();
+    read_response(&mut stream).unwrap()
+}
+
+fn still_serving(server: &Server) {
+    assert_eq!(server.client().get("/healthz").status, 200, "the server keeps serving");
+}
+
+#[test]
+fn keep_alive_and_pipelining_on_one_connection() {
+    let server = Server::start(&[]);
+    let mut stream = raw(&server);
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let first = read_response(&mut stream).unwrap();
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("connection"), Some("keep-alive"));
+    // Two pipelined requests in one write.
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().status, 200);
+    assert_eq!(read_response(&mut stream).unwrap().status, 404);
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let last = read_response(&mut stream).unwrap();
+    assert_eq!(last.header("connection"), Some("close"));
+    let mut rest = Vec::new();
+    assert_eq!(stream.read_to_end(&mut rest).unwrap(), 0, "closed after Connection: close");
+}
+
+#[test]
+fn head_expect_and_method_errors() {
+    let server = Server::start(&[]);
+    let mut stream = raw(&server);
+    stream.write_all(b"HEAD /static/favicon.svg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut all = String::new();
+    stream.read_to_string(&mut all).unwrap();
+    assert!(all.starts_with("HTTP/1.1 200 OK\r\n"), "{all}");
+    assert!(!all.contains("content-length: 0\r\n") && all.contains("content-length: "), "{all}");
+    assert!(all.ends_with("\r\n\r\n"), "HEAD has no body: {all}");
+
+    let mut stream = raw(&server);
+    stream
+        .write_all(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\nExpect: 100-continue\r\n\r\n")
+        .unwrap();
+    let mut interim = [0u8; 25];
+    stream.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(b"username=zed&password=secret1").unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().status, 401);
+
+    let wrong = server.client().request("PUT", "/api/users", &[], b"");
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("GET, HEAD"));
+    assert_eq!(wrong.error(), "method not allowed (allowed: GET, HEAD)");
+}
+
+#[test]
+fn unknown_paths_are_404_json_for_the_api_and_a_page_for_browsers() {
+    let server = Server::start(&[]);
+    let api = server.client().get("/api/nothing/here");
+    assert_eq!(api.status, 404);
+    assert_eq!(api.header("content-type"), Some("application/json"));
+    assert_eq!(api.error(), "no such page");
+    let page = server.client().get("/nothing-here");
+    assert_eq!(page.status, 404);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert_eq!(server.client().get("/static/../Cargo.toml").status, 404);
+    assert_eq!(server.client().get("/static/nope.css").status, 404);
+}
+
+#[test]
+fn oversized_heads_and_bodies() {
+    let server = Server::start(&[]);
+    let big_header = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(17 * 1024));
+    let response = send_raw(&server, big_header.as_bytes());
+    assert_eq!(response.status, 431);
+    assert_eq!(response.error(), "request headers too large");
+
+    let mut stream = raw(&server);
+    stream
+        .write_all(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\nExpect: 100-continue\r\n\r\n")
+        .unwrap();
+    let response = read_response(&mut stream).unwrap();
+    assert_eq!(response.status, 413, "refused before any body is sent (no 100 Continue)");
+
+    let chunked = send_raw(
+        &server,
+        b"POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    );
+    assert_eq!(chunked.status, 411);
+    still_serving(&server);
+}
+
+#[test]
+fn malformed_requests_get_400() {
+    let server = Server::start(&[]);
+    for bad in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET /\r\n\r\n",
+        b"GET / HTTP/1.1\r\nBad Header Line\r\n\r\n",
+        b"GET http://example.com/ HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
+        b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX: \x01\r\n\r\n",
+    ] {
+        let response = send_raw(&server, bad);
+        assert_eq!(response.status, 400, "{:?}", String::from_utf8_lossy(bad));
+        assert!(!response.error().is_empty());
+    }
+    still_serving(&server);
+}
+
+#[test]
+fn static_files_have_types_etags_and_revalidate() {
+    let server = Server::start(&[]);
+    let mut client = server.client();
+    let css = client.get("/static/css/app.css");
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    assert_eq!(css.header("cache-control"), Some("no-cache"));
+    let etag = css.header("etag").unwrap().to_string();
+    let again = client.request("GET", "/static/css/app.css", &[("If-None-Match", &etag)], b"");
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    assert_eq!(client.get("/favicon.ico").header("content-type"), Some("image/svg+xml"));
+}
+
+#[test]
+fn html_responses_carry_the_security_headers() {
+    let server = Server::start(&[]);
+    let page = server.client().get("/");
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap();
+    for directive in ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("referrer-policy"), Some("same-origin"));
+    assert!(page.header("strict-transport-security").is_none(), "no HSTS over plain HTTP");
+}
+
+#[test]
+fn a_client_trickling_its_head_is_cut_off_and_others_are_served() {
+    let server = Server::start(&[]);
+    let mut slow = raw(&server);
+    let started = Instant::now();
+    slow.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    let trickler = std::thread::spawn(move || {
+        for _ in 0..30 {
+            if slow.write_all(b"X").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        read_response(&mut slow).map(|r| r.status).unwrap_or(0)
+    });
+    for _ in 0..5 {
+        still_serving(&server);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(trickler.join().unwrap(), 408);
+    assert!(started.elapsed() < Duration::from_secs(14), "the head deadline is 10 s");
+}
+
+#[test]
+fn a_full_worker_pool_answers_503_at_once() {
+    let server = Server::start(&["--workers", "1"]);
+    // The one worker waits for this connection's first request; the next waits in the queue.
+    let _occupy_worker = raw(&server);
+    std::thread::sleep(Duration::from_millis(100));
+    let _queued = raw(&server);
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    let mut refused = raw(&server);
+    refused.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let response = read_response(&mut refused).unwrap();
+    assert_eq!(response.status, 503);
+    assert_eq!(response.header("retry-after"), Some("5"));
+    assert!(started.elapsed() < Duration::from_secs(1), "answered at once");
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real `mychat` binary, real HTTP and WebSocket clients.
+
+mod util;
+
+mod accounts;
+mod command_line;
+mod http_front;
+mod messaging;
+mod rooms;
+mod storage;
