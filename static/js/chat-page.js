@@ -1,0 +1,52 @@
+// The single-conversation page (/chat/{target_id}): one private chat, full screen, with the
+// same message list, composer, receipts and reconnecting as the app, and a way back to it.
+
+import { ChatHeader } from './chat-header.js';
+import { ChatView } from './chat-view.js';
+import { Composer } from './composer.js';
+import { initConnectionBanner } from './connection.js';
+import { Conversation } from './conversation.js';
+import { byId } from './dom.js';
+import { startGlobal } from './global.js';
+import { on, setActive, setMe } from './state.js';
+
+const body = document.body;
+setMe(body.dataset.userId, body.dataset.userName);
+const target = { kind: 'user', id: body.dataset.targetId };
+const targetName = body.dataset.targetName;
+
+const header = new ChatHeader();
+const view = new ChatView({
+  scroller: byId('messages'),
+  list: byId('message-list'),
+  bottomButton: byId('scroll-bottom'),
+  bottomCount: byId('scroll-bottom-count'),
+});
+const composer = new Composer(
+  { form: byId('composer'), input: byId('composer-input'), replyBar: byId('reply-bar') },
+  (text) => conversation.send(text, null),
+);
+
+const back = byId('back-button');
+back.addEventListener('click', () => window.location.assign('/index'));
+
+setActive(target);
+header.render(target, targetName);
+byId('conversation').hidden = false;
+byId('app').classList.add('chat-open');
+
+const global = startGlobal({
+  openChat: (kind, id) => window.location.assign(`/index#${kind}/${encodeURIComponent(id)}`),
+  roomGone: () => {},
+});
+const conversation = new Conversation({
+  kind: 'user',
+  id: target.id,
+  name: () => header.nameOf(target) || targetName,
+  view,
+  composer,
+});
+initConnectionBanner(byId('connection-banner'), () => [global.socket, conversation.socket]);
+on('users', () => header.render(target, targetName));
+on('read', (data) => conversation.received(data));
+composer.focus();

@@ -1,0 +1,250 @@
+// The open conversation — a private chat or a room: its socket (/ws/{me}/{target} or
+// /ws/room/{room}/{me}), its history (the newest page first, older pages on scrolling up,
+// catching up with ?after= whenever the socket is open again), read receipts and marking
+// read, sending, and jumping to the message a quote points at.
+
+import { api, ApiError, PAGE } from './api.js';
+import { t } from './i18n.js';
+import { notify, showNotice } from './notify.js';
+import { ReconnectingSocket } from './socket.js';
+import { addUnread, emit, setRoomUnread, setUnread, state } from './state.js';
+
+const MARK_READ_DELAY = 300;
+/** Pages loaded at most while looking for a quoted message. */
+const MAX_JUMP_PAGES = 200;
+
+export class Conversation {
+  /**
+   * @param {object} opts {kind: 'user'|'room', id, name(), view, composer, onGone(reason)}
+   */
+  constructor(opts) {
+    this.kind = opts.kind;
+    this.id = opts.id;
+    this.name = opts.name;
+    this.view = opts.view;
+    this.composer = opts.composer;
+    this.onGone = opts.onGone;
+    this.me = state.me.id;
+    this.loaded = false;
+    this.loadingOlder = null;
+    this.closed = false;
+    this.markTimer = null;
+    this.hiddenUnread = 0;
+    this.onVisibility = () => this.visibilityChanged();
+    document.addEventListener('visibilitychange', this.onVisibility);
+
+    this.view.reset({
+      kind: this.kind,
+      me: this.me,
+      onReply: (item) => this.composer.setReply(item, item.sender_id === this.me ? t('you') : item.user),
+      onJump: (quote) => this.jumpTo(quote),
+    });
+    this.view.onNearTop = () => this.loadOlder();
+    this.composer.reset();
+    const path = this.kind === 'room'
+      ? `/ws/room/${encodeURIComponent(this.id)}/${encodeURIComponent(this.me)}`
+      : `/ws/${encodeURIComponent(this.me)}/${encodeURIComponent(this.id)}`;
+    this.socket = new ReconnectingSocket(path, {
+      onOpen: () => this.opened(),
+      onMessage: (data) => this.received(data),
+      onDown: () => emit('connection'),
+      onFinal: (code) => this.gone(code === 4404 ? 'deleted' : 'removed'),
+      onFailedAttempt: (n) => this.failedAttempt(n),
+    });
+  }
+
+  /** Whether this conversation's socket is down and coming back. */
+  get isDown() {
+    return this.socket.isDown;
+  }
+
+  fetchPage(page) {
+    return this.kind === 'room' ? api.roomHistory(this.id, page) : api.history(this.me, this.id, page);
+  }
+
+  async opened() {
+    emit('connection');
+    try {
+      if (!this.loaded) await this.loadLatest();
+      else await this.catchUp();
+    } catch (error) {
+      if (!this.closed) showNotice(t('requestFailed', { error: error.message }), 'error');
+      return;
+    }
+    if (this.closed) return;
+    if (this.kind === 'user') this.markReadSoon(0);
+    else setRoomUnread(this.id, 0);
+  }
+
+  async loadLatest() {
+    const items = await this.fetchPage({ limit: PAGE });
+    if (this.closed) return;
+    this.loaded = true;
+    this.view.add(items, 'bottom');
+    this.view.setReachedStart(items.length < PAGE);
+    if (!this.view.reachedStart && this.view.needsMore()) await this.loadOlder();
+  }
+
+  /** Everything newer than what we have, page by page, until a short page. */
+  async catchUp() {
+    for (;;) {
+      const page = await this.fetchPage({ after: this.view.newestId, limit: PAGE });
+      if (this.closed) return;
+      const fresh = this.view.add(page, 'live');
+      this.arrived(fresh, false);
+      if (page.length < PAGE) break;
+    }
+    if (this.kind === 'user') {
+      // Receipts that changed while we were away: the newest page carries `read`.
+      const latest = await this.fetchPage({ limit: PAGE });
+      if (!this.closed) this.view.add(latest, 'live');
+    }
+  }
+
+  /** The previous page; resolves when loaded (or at once if there is nothing more). */
+  loadOlder() {
+    if (!this.loaded || this.view.reachedStart || this.closed) return Promise.resolve();
+    if (this.loadingOlder) return this.loadingOlder;
+    this.view.setLoadingOlder(true);
+    this.loadingOlder = (async () => {
+      try {
+        const page = await this.fetchPage({ before: this.view.oldestId || undefined, limit: PAGE });
+        if (this.closed) return;
+        this.view.setLoadingOlder(false);
+        this.view.add(page, 'older');
+        if (page.length < PAGE) this.view.setReachedStart(true);
+      } catch (error) {
+        if (!this.closed) showNotice(t('requestFailed', { error: error.message }), 'error');
+      } finally {
+        this.loadingOlder = null;
+        if (!this.closed) this.view.setLoadingOlder(false);
+      }
+    })();
+    return this.loadingOlder;
+  }
+
+  received(data) {
+    switch (data.type) {
+      case 'message':
+        if (this.kind !== 'user' || !this.belongs(data)) return;
+        this.arrived(this.view.add([data], 'live'), true);
+        break;
+      case 'room_message':
+        if (this.kind !== 'room' || data.room_id !== this.id) return;
+        this.arrived(this.view.add([data], 'live'), true);
+        break;
+      case 'read':
+        if (this.kind === 'user' && data.reader_id === this.id) this.view.markOwnRead(data.up_to);
+        break;
+      case 'error':
+        showNotice(t('sendFailed', { error: data.error }), 'error');
+        break;
+      default:
+        break;
+    }
+  }
+
+  belongs(item) {
+    return (item.sender_id === this.id && item.receiver_id === this.me)
+      || (item.sender_id === this.me && item.receiver_id === this.id);
+  }
+
+  /** New messages from others: read at once if the tab is visible, else counted and notified. */
+  arrived(fresh, live) {
+    const incoming = fresh.filter((m) => m.sender_id !== this.me);
+    if (incoming.length === 0) return;
+    if (document.visibilityState === 'visible') {
+      if (this.kind === 'user') this.markReadSoon(MARK_READ_DELAY);
+      return;
+    }
+    this.hiddenUnread += incoming.length;
+    if (this.kind === 'user') addUnread(this.id, incoming.length);
+    else setRoomUnread(this.id, (state.rooms.get(this.id)?.unread ?? 0) + incoming.length);
+    if (!live) return;
+    const last = incoming[incoming.length - 1];
+    notify({
+      title: this.kind === 'room'
+        ? t('newMessageIn', { name: last.user, room: this.name() })
+        : t('newMessageFrom', { name: last.user }),
+      body: last.text,
+      tag: `${this.kind}-${this.id}`,
+    });
+  }
+
+  visibilityChanged() {
+    if (this.closed || document.visibilityState !== 'visible') return;
+    const behind = this.hiddenUnread > 0 || (this.kind === 'user' && state.unread.has(this.id));
+    if (!behind) return;
+    this.hiddenUnread = 0;
+    if (this.kind === 'user') this.markReadSoon(0);
+    else setRoomUnread(this.id, 0);
+  }
+
+  /** POST mark_read (debounced); the badge clears now, the server confirms with unread_reset. */
+  markReadSoon(delay) {
+    clearTimeout(this.markTimer);
+    this.markTimer = setTimeout(async () => {
+      if (this.closed || document.visibilityState !== 'visible') return;
+      setUnread(this.id, 0);
+      try {
+        await api.markRead(this.me, this.id);
+      } catch {
+        // The next message or reconnect tries again; nothing to tell the reader.
+      }
+    }, delay);
+  }
+
+  /** Sends a message; false (text kept) when not connected. */
+  send(text, replyTo) {
+    let sent;
+    if (this.kind === 'room') {
+      // Always JSON in rooms: a typed text that looks like a frame must stay text.
+      const frame = { text };
+      if (replyTo) frame.reply_to = { id: replyTo.id };
+      sent = this.socket.sendJson(frame);
+    } else {
+      sent = this.socket.send(text);
+    }
+    if (!sent) showNotice(t('notConnected'), 'error');
+    return sent;
+  }
+
+  /** Scrolls to the quoted message, loading older pages until it is there. */
+  async jumpTo(quote) {
+    let id = typeof quote.id === 'number' ? quote.id : this.view.findByContent(quote.sender_id, quote.text);
+    let pages = 0;
+    while ((id === null || !this.view.has(id)) && !this.view.reachedStart && pages < MAX_JUMP_PAGES && !this.closed) {
+      if (id !== null && id > this.view.newestId) break;
+      await this.loadOlder();
+      pages += 1;
+      if (id === null) id = this.view.findByContent(quote.sender_id, quote.text);
+    }
+    if (this.closed) return;
+    if (id === null || !this.view.highlight(id)) showNotice(t('jumpFailed'));
+  }
+
+  /** A handshake failed: was the room deleted, or did we leave it, while we were away? */
+  async failedAttempt(count) {
+    emit('connection');
+    if (this.kind !== 'room' || count < 2) return;
+    try {
+      await api.room(this.id);
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 403 || error.status === 404)) this.gone('gone');
+    }
+  }
+
+  gone(reason) {
+    if (this.closed) return;
+    this.onGone?.(reason);
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.markTimer);
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    this.socket.close();
+    this.view.onNearTop = null;
+    emit('connection');
+  }
+}

@@ -1,0 +1,110 @@
+// The tab's one global socket (/ws/global/{me}): presence, unread counts, read receipts,
+// notifications for conversations not in view and room membership events. Whenever it is
+// open again after a loss, the users, unread counts and rooms are fetched anew.
+
+import { api } from './api.js';
+import { t } from './i18n.js';
+import { notify } from './notify.js';
+import { ReconnectingSocket } from './socket.js';
+import {
+  addUnread, applyPresence, emit, isActive, on, setRoomUnread, setRooms, setUnread, setUnreadAll, setUsers,
+  state, unreadTotal, upsertRoom,
+} from './state.js';
+import { setTitleCount } from './notify.js';
+
+/**
+ * Starts the global socket and loads the lists.
+ * @param {object} hooks {openChat(kind, id), roomGone(id, name, reason)}
+ * @returns {{socket: ReconnectingSocket, ready: Promise<void>}}
+ */
+export function startGlobal(hooks) {
+  const me = state.me.id;
+  let loaded = false;
+
+  async function refresh() {
+    const [users, unread, rooms] = await Promise.all([api.users(), api.unread(me), api.rooms()]);
+    const visible = document.visibilityState === 'visible';
+    // What the open conversation shows is being read: its counts stay at zero.
+    if (visible && state.active?.kind === 'user') delete unread[state.active.id];
+    setUsers(users);
+    setUnreadAll(unread);
+    const known = new Map(state.rooms);
+    setRooms(rooms.map((r) => (visible && isActive('room', r.id) ? { ...r, unread: 0 } : r)));
+    for (const [id, room] of known) {
+      if (!state.rooms.has(id)) hooks.roomGone(id, room.name, 'gone');
+    }
+    loaded = true;
+  }
+
+  const socket = new ReconnectingSocket(`/ws/global/${encodeURIComponent(me)}`, {
+    onOpen: (again) => {
+      emit('connection');
+      if (again || loaded) refresh().catch(() => {});
+    },
+    onDown: () => emit('connection'),
+    onFailedAttempt: (n) => {
+      emit('connection');
+      // Several refusals in a row: if the session ended, api.js takes us to the login page.
+      if (n >= 2) api.me().catch(() => {});
+    },
+    onMessage: (data) => handle(data),
+  });
+
+  function handle(data) {
+    switch (data.type) {
+      case 'ping':
+        socket.sendJson({ type: 'pong' });
+        break;
+      case 'presence':
+        applyPresence(data.users || []);
+        break;
+      case 'notify':
+        if (isActive('user', data.from)) break;
+        addUnread(data.from);
+        notify({
+          title: t('newMessageFrom', { name: data.from_name }),
+          body: data.text,
+          tag: `user-${data.from}`,
+          onClick: () => hooks.openChat('user', data.from),
+        });
+        break;
+      case 'unread_reset':
+        setUnread(data.user_id, 0);
+        break;
+      case 'read':
+        emit('read', data);
+        break;
+      case 'room_added':
+      case 'room_updated':
+        upsertRoom(data.room);
+        break;
+      case 'room_removed':
+        hooks.roomGone(data.room_id, state.rooms.get(data.room_id)?.name ?? '', 'removed');
+        break;
+      case 'room_deleted':
+        hooks.roomGone(data.room_id, data.name, 'deleted');
+        break;
+      case 'room_notify': {
+        if (isActive('room', data.room_id)) break;
+        const room = state.rooms.get(data.room_id);
+        if (room) setRoomUnread(data.room_id, (room.unread || 0) + 1);
+        const message = data.message || {};
+        notify({
+          title: t('newMessageIn', { name: message.user, room: data.room_name }),
+          body: message.text || '',
+          tag: `room-${data.room_id}`,
+          onClick: () => hooks.openChat('room', data.room_id),
+        });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  const updateTitle = () => setTitleCount(unreadTotal());
+  on('unread', updateTitle);
+  on('rooms', updateTitle);
+
+  return { socket, ready: refresh() };
+}

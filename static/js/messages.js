@@ -1,0 +1,83 @@
+// One message as DOM: the bubble, its sender (rooms, colour-coded by sender id), the quote it
+// replies to, local time and — for my own private messages — the ✓ / ✓✓ receipt. All user
+// text goes in through textContent.
+
+import { el, hueOf } from './dom.js';
+import { t } from './i18n.js';
+import { dayLabel, fullTime, messageDate, shortTime } from './time.js';
+
+/** A day separator before the first message of each local day. */
+export function daySeparator(item) {
+  return el('div', { class: 'day-separator', attrs: { role: 'separator' } }, [
+    el('span', { text: dayLabel(item) }),
+  ]);
+}
+
+/** Sets a private message's receipt: ✓ once stored, ✓✓ once the other side read it. */
+export function setReceipt(node, read) {
+  const receipt = node.querySelector('.receipt');
+  if (!receipt) return;
+  receipt.textContent = read ? '✓✓' : '✓';
+  receipt.classList.toggle('is-read', read);
+  receipt.title = read ? t('read') : t('sent');
+  receipt.setAttribute('aria-label', receipt.title);
+}
+
+function quoteBlock(quote, onJump) {
+  const name = quote.sender_name || '';
+  const button = el('button', {
+    type: 'button',
+    class: 'quote',
+    attrs: { 'aria-label': t('quoteOf', { name }) },
+    on: { click: (event) => { event.stopPropagation(); onJump(quote); } },
+  }, [
+    el('span', { class: 'quote-name', text: name }),
+    el('span', { class: 'quote-text', text: quote.text || '' }),
+  ]);
+  button.style.setProperty('--hue', String(hueOf(quote.sender_id || name)));
+  return button;
+}
+
+/**
+ * Builds a message.
+ * @param item  a private or room message from the API
+ * @param ctx   {kind: 'user'|'room', me, onReply(item), onJump(quote)}
+ */
+export function messageNode(item, ctx) {
+  const own = item.sender_id === ctx.me;
+  const inRoom = ctx.kind === 'room';
+  const date = messageDate(item);
+  const node = el('article', {
+    class: `msg ${own ? 'own' : 'other'}`,
+    dataset: { id: String(item.id), sender: item.sender_id },
+    attrs: { 'aria-label': own ? t('you') : t('messageFrom', { name: item.user }) },
+  });
+  node.style.setProperty('--hue', String(hueOf(item.sender_id)));
+
+  const bubble = el('div', { class: 'bubble' });
+  if (inRoom && !own) bubble.append(el('span', { class: 'sender', text: item.user }));
+  if (item.reply_to) bubble.append(quoteBlock(item.reply_to, ctx.onJump));
+  bubble.append(el('p', { class: 'text', text: item.text }));
+
+  const time = el('time', { text: shortTime(item), title: fullTime(item) });
+  if (date) time.dateTime = date.toISOString();
+  const meta = el('span', { class: 'meta' }, [time]);
+  if (own && !inRoom) {
+    meta.append(el('span', { class: 'receipt' }));
+  }
+  bubble.append(meta);
+  node.append(bubble);
+  if (own && !inRoom) setReceipt(node, !!item.read);
+
+  if (inRoom) {
+    node.append(el('button', {
+      type: 'button',
+      class: 'reply-button',
+      title: t('reply'),
+      attrs: { 'aria-label': t('replyTo', { name: own ? t('you') : item.user }) },
+      text: '↩',
+      on: { click: () => ctx.onReply(item) },
+    }));
+  }
+  return node;
+}

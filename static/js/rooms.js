@@ -1,0 +1,204 @@
+// Room management in modals: creating a room, the member list with presence (everyone sees
+// it; the creator adds and removes people), and deleting a room (creator only).
+
+import { api } from './api.js';
+import { avatar, byId, el } from './dom.js';
+import { t } from './i18n.js';
+import { closeDialog, openDialog, setError, setupDialog } from './modals.js';
+import { on, state, upsertRoom } from './state.js';
+
+export class RoomDialogs {
+  /**
+   * @param {(kind: string, id: string) => void} onOpen  opens a conversation
+   * @param {(id: string, name: string) => void} onDeleted  a room this tab deleted
+   */
+  constructor(onOpen, onDeleted) {
+    this.onOpen = onOpen;
+    this.onDeleted = onDeleted;
+    this.createDialog = setupDialog(byId('room-dialog'));
+    this.membersDialog = setupDialog(byId('members-dialog'));
+    this.deleteDialog = setupDialog(byId('delete-dialog'));
+    this.membersRoom = null;
+    this.members = [];
+    this.deleteRoomId = null;
+
+    byId('new-room').addEventListener('click', () => this.openCreate());
+    byId('room-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.create();
+    });
+    byId('delete-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.confirmDelete();
+    });
+    this.membersDialog.addEventListener('close', () => { this.membersRoom = null; });
+    this.deleteDialog.addEventListener('close', () => { this.deleteRoomId = null; });
+    on('presence', () => this.renderMembers());
+    on('users', () => this.renderMembers());
+    on('rooms', () => this.roomsChanged());
+  }
+
+  openCreate() {
+    byId('room-form').reset();
+    setError(byId('room-error'), '');
+    openDialog(this.createDialog, byId('room-name'));
+  }
+
+  async create() {
+    const name = byId('room-name').value.trim();
+    const description = byId('room-description').value.trim();
+    const button = byId('room-create');
+    if (!name) {
+      setError(byId('room-error'), t('requestFailed', { error: 'room name must be 1 to 64 characters' }));
+      return;
+    }
+    button.disabled = true;
+    try {
+      const room = await api.createRoom(name, description);
+      upsertRoom(room);
+      closeDialog(this.createDialog);
+      this.onOpen('room', room.id);
+    } catch (error) {
+      setError(byId('room-error'), error.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  isCreator(roomId) {
+    return state.rooms.get(roomId)?.creator_id === state.me.id;
+  }
+
+  async openMembers(roomId) {
+    this.membersRoom = roomId;
+    this.members = [];
+    byId('members-room-name').textContent = state.rooms.get(roomId)?.name ?? '';
+    setError(byId('members-error'), '');
+    this.renderMembers();
+    openDialog(this.membersDialog);
+    await this.loadMembers();
+  }
+
+  async loadMembers() {
+    const roomId = this.membersRoom;
+    if (!roomId) return;
+    try {
+      const members = await api.members(roomId);
+      if (this.membersRoom !== roomId) return;
+      this.members = members;
+      this.renderMembers();
+    } catch (error) {
+      if (this.membersRoom === roomId) setError(byId('members-error'), error.message);
+    }
+  }
+
+  renderMembers() {
+    const roomId = this.membersRoom;
+    if (!roomId) return;
+    const creator = this.isCreator(roomId);
+    const list = byId('member-list');
+    const rows = this.members.map((m) => {
+      const online = state.users.get(m.id)?.online ?? m.online;
+      const name = state.users.get(m.id)?.name ?? m.name;
+      const row = this.personRow(m.id, name, online, m.is_creator ? t('creator') : null);
+      if (creator && !m.is_creator) {
+        row.append(el('button', {
+          type: 'button',
+          class: 'small-button danger-text',
+          text: t('remove'),
+          attrs: { 'aria-label': t('removeMember', { name }) },
+          on: { click: (event) => this.changeMember(event.currentTarget, 'remove', m.id) },
+        }));
+      }
+      return row;
+    });
+    list.replaceChildren(...rows);
+
+    const addSection = byId('add-members');
+    addSection.hidden = !creator;
+    if (!creator) return;
+    const memberIds = new Set(this.members.map((m) => m.id));
+    const candidates = [...state.users.values()].filter((u) => !memberIds.has(u.id) && u.id !== state.me.id);
+    const candidateRows = candidates.map((u) => {
+      const row = this.personRow(u.id, u.name, u.online, null);
+      row.append(el('button', {
+        type: 'button',
+        class: 'small-button',
+        text: t('add'),
+        attrs: { 'aria-label': t('addMember', { name: u.name }) },
+        on: { click: (event) => this.changeMember(event.currentTarget, 'add', u.id) },
+      }));
+      return row;
+    });
+    byId('candidate-list').replaceChildren(
+      ...(candidateRows.length ? candidateRows : [el('li', { class: 'list-empty', text: t('nobodyToAdd') })]),
+    );
+  }
+
+  personRow(id, name, online, tag) {
+    return el('li', { class: 'member', dataset: { id } }, [
+      el('span', { class: 'avatar-wrap' }, [
+        avatar(id, name),
+        el('span', { class: `presence-dot${online ? ' online' : ''}`, attrs: { 'aria-hidden': 'true' } }),
+      ]),
+      el('span', { class: 'item-body' }, [
+        el('span', { class: 'item-name', text: name }),
+        el('span', { class: `item-sub${online ? ' is-online' : ''}`, text: tag ? `${tag} · ${online ? t('online') : t('offline')}` : (online ? t('online') : t('offline')) }),
+      ]),
+    ]);
+  }
+
+  async changeMember(button, action, userId) {
+    const roomId = this.membersRoom;
+    if (!roomId) return;
+    button.disabled = true;
+    setError(byId('members-error'), '');
+    try {
+      const room = action === 'add' ? await api.addMember(roomId, userId) : await api.removeMember(roomId, userId);
+      upsertRoom(room);
+      await this.loadMembers();
+      // Keep the keyboard in the dialog: its rows were rebuilt.
+      byId('members-dialog').querySelector('button:not([disabled])')?.focus();
+    } catch (error) {
+      setError(byId('members-error'), error.message);
+      button.disabled = false;
+    }
+  }
+
+  /** A room changed (members joined or left, or it is gone): refresh or close its dialogs. */
+  roomsChanged() {
+    if (this.membersRoom) {
+      if (!state.rooms.has(this.membersRoom)) closeDialog(this.membersDialog);
+      else {
+        const count = state.rooms.get(this.membersRoom).member_count;
+        if (count !== this.members.length) this.loadMembers();
+      }
+    }
+    if (this.deleteRoomId && !state.rooms.has(this.deleteRoomId)) closeDialog(this.deleteDialog);
+  }
+
+  openDelete(roomId) {
+    if (!this.isCreator(roomId)) return;
+    this.deleteRoomId = roomId;
+    byId('delete-room-name').textContent = state.rooms.get(roomId)?.name ?? '';
+    setError(byId('delete-error'), '');
+    openDialog(this.deleteDialog, byId('delete-confirm'));
+  }
+
+  async confirmDelete() {
+    const roomId = this.deleteRoomId;
+    if (!roomId) return;
+    const button = byId('delete-confirm');
+    button.disabled = true;
+    try {
+      const name = state.rooms.get(roomId)?.name ?? '';
+      await api.deleteRoom(roomId);
+      closeDialog(this.deleteDialog);
+      this.onDeleted(roomId, name);
+    } catch (error) {
+      setError(byId('delete-error'), error.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+// Starts the real server binary ($MYCHAT_BIN) on an ephemeral port with a fresh data
+// directory, learns the port from its "serving http://127.0.0.1:PORT/" log line, stops it
+// with SIGTERM, and can start it again on the same port and data (the reconnect test).
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const START_TIMEOUT_MS = 20_000;
+/**
+ * Every browser context of a test connects from 127.0.0.1, and the server caps HTTP
+ * connections per address at workers/2, idle keep-alive ones included (src/accept.rs): with
+ * the default 16 workers two contexts opening six connections each are refused with 429.
+ * More workers raise that cap; every rate limit stays on.
+ */
+const DEFAULT_ARGS = ['--workers', '32'];
+
+function binary() {
+  const bin = process.env.MYCHAT_BIN;
+  if (!bin) throw new Error('set MYCHAT_BIN to the mychat binary (make test-browser does)');
+  return bin;
+}
+
+/** Runs the binary until it logs the address it serves; resolves with {child, port}. */
+function launch(addr, dataDir, extraArgs) {
+  const args = ['--addr', addr, '--data-dir', dataDir, '--log', 'info', ...DEFAULT_ARGS, ...extraArgs];
+  const child = spawn(binary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${log}`));
+    }, START_TIMEOUT_MS);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      log += chunk;
+      if (log.length > 200_000) log = log.slice(-100_000);
+      const match = /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(log);
+      if (match && timer) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(match[1]), log: () => log });
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${code}, signal ${signal}):\n${log}`));
+    });
+  });
+}
+
+export class TestServer {
+  constructor(extraArgs = []) {
+    this.extraArgs = extraArgs;
+    this.dataDir = mkdtempSync(join(tmpdir(), 'mychat-browser-'));
+    this.port = 0;
+    this.child = null;
+    this.logText = () => '';
+  }
+
+  /** Starts the server (on the same port as before, if it ran already). */
+  async start() {
+    const { child, port, log } = await launch(`127.0.0.1:${this.port}`, this.dataDir, this.extraArgs);
+    this.child = child;
+    this.port = port;
+    this.logText = log;
+    return this;
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** SIGTERM, and waits for the process to exit. */
+  async stop() {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.child = null;
+    // (The start-up listener that rejects on exit is harmless now: its promise is settled.)
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops the server, then starts it again on the same port with the same data. */
+  async restart() {
+    await this.stop();
+    return this.start();
+  }
+
+  /** Stops the server and removes its data directory. */
+  async dispose() {
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A started server with a fresh data directory. */
+export async function startServer(extraArgs = []) {
+  return new TestServer(extraArgs).start();
+}
