@@ -253,8 +253,8 @@ impl Hub {
                     }
                 }
             }
-            self.finish_batch();
             self.tick(Instant::now());
+            self.finish_batch();
         }
         if self.stopping {
             // Whatever was sent before the stop request is applied, then every socket is told.
@@ -287,7 +287,6 @@ impl Hub {
         if now >= self.next_housekeeping {
             self.next_housekeeping = now + Duration::from_secs(600);
             self.expire_sessions();
-            self.finish_batch();
         }
     }
 
@@ -326,8 +325,10 @@ impl Hub {
             }
         }
         for conn in overflowed {
-            log::info!("ws #{conn} cut off: it does not read fast enough");
-            self.kick(conn);
+            if self.sockets.get(conn).is_some() {
+                log::info!("ws #{conn} cut off: it does not read fast enough");
+                self.kick(conn);
+            }
         }
     }
 

@@ -26,6 +26,9 @@ const READER_STACK: usize = 128 * 1024;
 /// Stack of a writer thread: it only moves bytes.
 const WRITER_STACK: usize = 64 * 1024;
 
+/// How long one write to a socket may block.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 /// Sockets whose writer is still running; shutdown waits for them to drain.
 pub static OPEN_SOCKETS: AtomicUsize = AtomicUsize::new(0);
@@ -86,6 +89,9 @@ pub fn accept(
         return refuse(&mut conn, Response::api_error(&ApiError::NotLoggedIn));
     };
     let (stream, leftover) = conn.into_parts();
+    // A peer that stops reading blocks its writer at most this long (the hub cuts it off
+    // sooner when its queue overflows).
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let stream = Arc::new(stream);
     let conn_id = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
     let (queue, receiver) = queue::channel();

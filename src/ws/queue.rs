@@ -10,8 +10,10 @@ use crossbeam_channel::{Receiver, Sender};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Bytes a socket may have waiting before it counts as not keeping up.
-pub const QUEUE_LIMIT_BYTES: usize = 1 << 20;
+/// Bytes a socket may have waiting before it counts as not keeping up. Broadcast frames are
+/// shared, so this bounds a socket's backlog, not memory per socket: a slow reader in a busy
+/// room holds references to frames every other member also holds.
+pub const QUEUE_LIMIT_BYTES: usize = 4 << 20;
 /// Bookkeeping charged per queued item on top of its bytes, so a flood of tiny frames is
 /// bounded too.
 const ITEM_OVERHEAD: usize = 64;
