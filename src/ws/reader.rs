@@ -191,6 +191,8 @@ impl Reader {
                 Err(e) => break close_code(&e),
             }
         };
+        // The protocol's last words (the reply to a close frame) may still be buffered.
+        let _ = io.flush();
         self.hub.tell(Command::SocketClosed { conn: self.conn });
         let last = match close {
             Some(code) => Outbound::Close(code, close_reason(code)),

@@ -4,6 +4,8 @@ mod util;
 
 mod accounts;
 mod command_line;
+mod durability;
+mod hardening;
 mod http_front;
 mod messaging;
 mod rooms;

@@ -541,3 +541,84 @@ pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
 pub fn open_db(dir: &Path, file: &str) -> rusqlite::Connection {
     rusqlite::Connection::open_with_flags(dir.join(file), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
 }
+
+/// A WebSocket handshake done by hand, leaving the raw stream for hand-made frames.
+pub fn raw_ws(client: &Client, path: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(client.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nCookie: {}\r\n\r\n",
+        client.addr,
+        client.cookie_header()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "handshake answered");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(head.contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "RFC 6455's example key: {head}");
+    stream
+}
+
+/// A client frame: FIN, opcode, masked with `mask` (or unmasked when `None`).
+pub fn client_frame(opcode: u8, payload: &[u8], mask: Option<[u8; 4]>, fin: bool) -> Vec<u8> {
+    let mut out = vec![(if fin { 0x80 } else { 0 }) | opcode];
+    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    match payload.len() {
+        n if n < 126 => out.push(mask_bit | n as u8),
+        n if n <= 0xFFFF => {
+            out.push(mask_bit | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(mask_bit | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    match mask {
+        Some(key) => {
+            out.extend_from_slice(&key);
+            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        }
+        None => out.extend_from_slice(payload),
+    }
+    out
+}
+
+/// Reads server frames off a raw stream until a close frame; its code (`None`: no close frame).
+pub fn read_until_close(stream: &mut TcpStream) -> Option<u16> {
+    let mut frames = Vec::new();
+    let _ = stream.read_to_end(&mut frames);
+    let mut at = 0;
+    while at + 2 <= frames.len() {
+        let opcode = frames[at] & 0x0f;
+        let (len, header) = match frames[at + 1] & 0x7f {
+            126 if at + 4 <= frames.len() => (u16::from_be_bytes([frames[at + 2], frames[at + 3]]) as usize, 4),
+            127 if at + 10 <= frames.len() => {
+                (u64::from_be_bytes(frames[at + 2..at + 10].try_into().unwrap()) as usize, 10)
+            }
+            n => (n as usize, 2),
+        };
+        if opcode == 8 && len >= 2 && at + header + 2 <= frames.len() {
+            return Some(u16::from_be_bytes([frames[at + header], frames[at + header + 1]]));
+        }
+        at += header + len;
+    }
+    None
+}
+
+/// The server's resident memory, from /proc.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
