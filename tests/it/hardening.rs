@@ -40,7 +40,7 @@ fn a_flood_of_wrong_passwords_for_one_account_is_refused_early() {
 #[test]
 fn logins_from_one_address_are_limited_and_forwarded_addresses_only_trusted_from_proxies() {
     let server = Server::start(&["--trusted-proxies", "127.0.0.1"]);
-    let mut from = |ip: &str| {
+    let from = |ip: &str| {
         let mut client = json_client(&server);
         client.extra_headers.push(("X-Forwarded-For".into(), ip.into()));
         client
