@@ -5,6 +5,8 @@ ADDR    ?= 0.0.0.0:8000
 DATA    ?= ./data
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN     := target/release/mychat
+# The load generator; it starts the `mychat` binary beside it.
+BENCH   := $(or $(CARGO_TARGET_DIR),target)/release/mychat-bench
 
 .PHONY: run release test lint test-rust test-browser browser-deps bench fuzz pi pi32 test-pi clean
 
@@ -35,6 +37,13 @@ browser-deps:
 
 test-browser: release browser-deps
 	cd tests/browser && MYCHAT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 --test-reporter=spec
+
+## Benchmarks (figures, never pass/fail): build the release binaries, start a fresh server on
+## a temp data dir, run every scenario against it, stop it, print one JSON line per scenario
+## and a table. Options go in BENCH_ARGS, e.g. `make bench BENCH_ARGS="room --room-rate 200"`;
+## `$(BENCH) --help` lists them.
+bench: release
+	$(BENCH) $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean
