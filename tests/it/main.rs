@@ -5,6 +5,7 @@ mod util;
 mod accounts;
 mod command_line;
 mod durability;
+mod fuzz_regressions;
 mod hardening;
 mod http_front;
 mod messaging;
