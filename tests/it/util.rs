@@ -57,6 +57,21 @@ pub const CAROL: &str = "7c021afc-c0a0-41d8-8b53-c3e4b8965c9c";
 pub const GARDEN: &str = "6dd2ee9c-e428-4aec-bcfb-466a2f39e4c5";
 pub const EMPTY_ROOM: &str = "f513ae8a-921c-49d7-8053-bcf058e2f0ce";
 
+/// The command that runs the server: this build's binary, or `MYCHAT_TEST_BIN` (e.g. a
+/// cross-built one) run through `MYCHAT_TEST_RUNNER` (e.g. `qemu-aarch64`), if set.
+pub fn server_command() -> Command {
+    let binary = std::env::var("MYCHAT_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_mychat").to_string());
+    match std::env::var("MYCHAT_TEST_RUNNER") {
+        Ok(runner) if !runner.trim().is_empty() => {
+            let mut words = runner.split_whitespace();
+            let mut command = Command::new(words.next().unwrap_or_default());
+            command.args(words).arg(binary);
+            command
+        }
+        _ => Command::new(binary),
+    }
+}
+
 /// A running server process. Stopped with SIGTERM when dropped.
 pub struct Server {
     child: Option<Child>,
@@ -86,7 +101,7 @@ impl Server {
     /// Starts the binary; on failure returns what it printed.
     pub fn try_start(data: Arc<TempDir>, addr: &str, args: &[&str]) -> Result<Server, String> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mychat"))
+        let mut child = server_command()
             .arg("--addr")
             .arg(addr)
             .arg("--data-dir")
