@@ -6,6 +6,7 @@
 //! Receive times are read right after the `read` that brought the bytes, so any time this
 //! loop spends is counted against the server, never hidden from it.
 
+use crate::stats::Histogram;
 use crate::sys::{self, Epoll, HANGUP, READABLE, Ready, Timer, WRITABLE};
 use crate::wire::{self, Rng};
 use std::io::{self, Read, Write};
@@ -85,6 +86,8 @@ enum State {
 struct Conn {
     stream: TcpStream,
     tag: usize,
+    /// When `connect` was called (ns).
+    started: u64,
     websocket: bool,
     state: State,
     /// The handshake request, sent once connected.
@@ -101,13 +104,18 @@ struct Conn {
     dead: bool,
 }
 
-/// Bytes and frames a loop has moved.
-#[derive(Debug, Default, Clone, Copy)]
+/// What a loop has moved, and how long its TCP connects took (SYN to established: a
+/// dropped SYN shows as a 1 s retransmission).
+#[derive(Default, Clone)]
 pub struct Counters {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub messages_in: u64,
     pub open: usize,
+    pub connect: Histogram,
+    /// From the loop's wake-up to the read of each ready socket: the part of every
+    /// measured latency that is the bench's own doing (sockets are read one after another).
+    pub read_delay: Histogram,
 }
 
 /// The connections of one loop, and what handlers may do with them.
@@ -172,6 +180,7 @@ impl Io {
         self.conns[index as usize] = Some(Conn {
             stream,
             tag,
+            started: sys::now_ns(),
             websocket,
             state: State::Connecting,
             request,
@@ -299,7 +308,7 @@ impl Io {
         }
     }
 
-    fn on_event<H: Handler>(&mut self, handler: &mut H, ready: Ready, scratch: &mut [u8]) {
+    fn on_event<H: Handler>(&mut self, handler: &mut H, ready: Ready, woke: u64, scratch: &mut [u8]) {
         let id = ConnId { index: ready.token as u32, generation: (ready.token >> 32) as u32 };
         let Some(conn) = self.live(id) else { return };
         if conn.state == State::Connecting {
@@ -321,20 +330,20 @@ impl Io {
             self.flush(id);
         }
         if ready.events & (READABLE | HANGUP) != 0 {
-            self.read_from(handler, id, scratch);
+            self.read_from(handler, id, woke, scratch);
         }
     }
 
     fn connected<H: Handler>(&mut self, handler: &mut H, id: ConnId) {
         let Some(conn) = self.live(id) else { return };
-        let (websocket, tag) = (conn.websocket, conn.tag);
+        let (websocket, tag, started) = (conn.websocket, conn.tag, conn.started);
         let request = std::mem::take(&mut conn.request);
         let queued = std::mem::take(&mut conn.outbuf);
+        conn.state = if websocket { State::Handshake } else { State::Open };
+        self.counters.connect.record(sys::now_ns().saturating_sub(started));
         if websocket {
-            conn.state = State::Handshake;
             self.send_raw(id, &request);
         } else {
-            conn.state = State::Open;
             self.counters.open += 1;
             handler.on_open(self, id, tag, sys::now_ns());
         }
@@ -376,13 +385,16 @@ impl Io {
         }
     }
 
-    fn read_from<H: Handler>(&mut self, handler: &mut H, id: ConnId, scratch: &mut [u8]) {
-        for _ in 0..READS_PER_EVENT {
+    fn read_from<H: Handler>(&mut self, handler: &mut H, id: ConnId, woke: u64, scratch: &mut [u8]) {
+        for attempt in 0..READS_PER_EVENT {
             let Some(conn) = self.live(id) else { return };
             match (&conn.stream).read(scratch) {
                 Ok(0) => return self.fail(id, Ended::Eof),
                 Ok(n) => {
                     let now = sys::now_ns();
+                    if attempt == 0 {
+                        self.counters.read_delay.record(now.saturating_sub(woke));
+                    }
                     self.counters.bytes_in += n as u64;
                     self.received(handler, id, &scratch[..n], now);
                     if n < scratch.len() {
@@ -532,13 +544,14 @@ pub fn run<H: Handler>(io: &mut Io, handler: &mut H) -> io::Result<()> {
             None => Some(MAX_SLEEP),
         };
         io.epoll.wait(&mut ready, timeout)?;
+        let woke = sys::now_ns();
         for &event in &ready {
             if event.token == TIMER_TOKEN {
                 timer.clear();
                 armed = None;
                 continue;
             }
-            io.on_event(handler, event, &mut scratch);
+            io.on_event(handler, event, woke, &mut scratch);
             io.settle(handler);
         }
     }

@@ -83,6 +83,11 @@ impl Histogram {
         self.max
     }
 
+    /// How many values were above `v` (to within a bucket).
+    pub fn count_above(&self, v: u64) -> u64 {
+        self.counts[bucket_of(v) + 1..].iter().sum()
+    }
+
     pub fn mean(&self) -> u64 {
         if self.count == 0 { 0 } else { (self.sum / u128::from(self.count)) as u64 }
     }

@@ -6,7 +6,7 @@
 //! Each receiver keeps, per sender, a bitmap of sequence numbers seen, so a delivery is
 //! fresh or a duplicate, in order or not; what is missing after the drain is lost.
 
-use super::delivery::{Track, parse_delivery, write_text};
+use super::delivery::{Fanout, Track, parse_delivery, write_text};
 use super::{Ctx, Gate, Opener, Outcome, SocketSpec, first_few, merge_refusals, refusals_json, run_threads};
 use crate::args::{Options, Retry};
 use crate::reactor::{ConnId, Ended, Handler, Io};
@@ -103,6 +103,7 @@ struct ChatThread<'a> {
     t0: u64,
     t_end: u64,
     tally: Tally,
+    fanout: Fanout,
     text: String,
 }
 
@@ -137,6 +138,7 @@ impl<'a> ChatThread<'a> {
             t0: 0,
             t_end: 0,
             tally: Tally::default(),
+            fanout: Fanout::new(plan.sender_group.len()),
             text: String::with_capacity(plan.text_bytes + 64),
         }
     }
@@ -230,6 +232,12 @@ impl Handler for ChatThread<'_> {
         };
         if track.record(seq) {
             self.shared.delivered.fetch_add(1, Ordering::Relaxed);
+            let sender = self.plan.group_senders[m.group][slot];
+            // Only sequence numbers a sender has reached (the margin covers the instant
+            // between its write and its count): the table grows with what was really sent.
+            if seq < self.shared.sent[sender].load(Ordering::Relaxed) + 1024 {
+                self.fanout.record(sender, seq, sent, now);
+            }
         }
         let latency = now.saturating_sub(sent);
         self.tally.latency.record(latency);
@@ -357,7 +365,10 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
     let cpu = cpu.ok_or("the sockets did not all open within 120 s")?;
     let (mut tally, mut total) = (Tally::default(), Loss::default());
     let t0 = results.first().map_or(0, |(h, _)| h.t0);
-    for (h, _) in &results {
+    let mut fanout = Fanout::new(senders);
+    let mut read_delay = Histogram::default();
+    for (h, counters) in &results {
+        read_delay.merge(&counters.read_delay);
         tally.latency.merge(&h.tally.latency);
         tally.lag.merge(&h.tally.lag);
         tally.deliveries += h.tally.deliveries;
@@ -366,6 +377,7 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
         tally.errors += h.tally.errors;
         tally.error_sample = tally.error_sample.or(h.tally.error_sample.clone());
         tally.foreign += h.tally.foreign;
+        fanout.merge(&h.fanout);
         let l = loss(h);
         total.lost += l.lost;
         total.duplicates += l.duplicates;
@@ -374,6 +386,7 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
         total.worst_receiver_lost = total.worst_receiver_lost.max(l.worst_receiver_lost);
     }
     let sent: u64 = shared.sent.iter().map(|s| s.load(Ordering::Acquire)).sum();
+    let (reach_all, partial) = fanout.whole(|k| plan.group_size[plan.sender_group[k]]);
     let secs = plan.duration.as_secs_f64();
     let span = tally.last_delivery.saturating_sub(t0) as f64 / 1e9;
     let per_s = |n: u64| if span > 0.0 { n as f64 / span } else { 0.0 };
@@ -386,6 +399,9 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
         "expected_deliveries": shared.expected(&plan),
         "latency": tally.latency.json_ms(),
         "echo_latency": tally.echo.json_ms(),
+        "reach_all_latency": reach_all.json_ms(),
+        "bench_read_delay": read_delay.json_ms(),
+        "messages_not_reaching_all": partial,
         "lost": total.lost,
         "duplicates": total.duplicates,
         "out_of_order": total.out_of_order,
@@ -410,14 +426,16 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
         results_json["sockets_lost_sample"] = json!(first_few(&lost_sockets));
     }
     let mut summary = format!(
-        "{} deliveries/s ({} msg/s sent); latency {}; lost {}, dup {}, out-of-order {}",
+        "{} deliveries/s ({} msg/s sent); latency {}; all receivers reached {}; lost {}, dup {}, out-of-order {}",
         thousands(per_s(tally.deliveries)),
         thousands(sent as f64 / secs),
         tally.latency.text_ms(),
+        reach_all.text_ms(),
         total.lost,
         total.duplicates,
         total.out_of_order
     );
+    summary.push_str(&format!("; bench read delay p99 {} ms", stats::fmt_ms(read_delay.quantile(0.99))));
     if tally.errors > 0 {
         summary.push_str(&format!("; {} error frames", tally.errors));
     }

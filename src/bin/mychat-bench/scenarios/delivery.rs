@@ -1,10 +1,11 @@
 //! What a receiver makes of a delivered chat message: whose it is, which one, when it was
 //! sent (from the text the sender wrote), and whether it is new, a duplicate or out of order.
 
+use crate::stats::Histogram;
 use serde_json::Value;
 
 /// Sequence numbers above this are not ours (and would make a huge bitmap).
-const MAX_SEQ: u64 = 50_000_000;
+const MAX_SEQ: u64 = 10_000_000;
 
 /// The text a sender writes: `b:<slot>:<seq>:<sent ns>:` padded with `x` to `len` bytes.
 pub fn write_text(out: &mut String, slot: usize, seq: u64, sent: u64, len: usize) {
@@ -44,6 +45,80 @@ impl Track {
             _ => self.highest = Some(seq),
         }
         true
+    }
+}
+
+/// When one message reached its first and its last receiver.
+#[derive(Clone, Copy, Default)]
+struct Reach {
+    sent: u64,
+    first: u64,
+    last: u64,
+    receivers: u32,
+}
+
+/// Per message (global sender, sequence number): when it reached its receivers. Each loop
+/// thread keeps one for its receivers; merged, they say when a message had reached everyone.
+pub struct Fanout {
+    per_sender: Vec<Vec<Reach>>,
+}
+
+impl Fanout {
+    pub fn new(senders: usize) -> Fanout {
+        Fanout { per_sender: vec![Vec::new(); senders] }
+    }
+
+    /// A fresh delivery of message `seq` of `sender`, sent at `sent`, received `now`.
+    pub fn record(&mut self, sender: usize, seq: u64, sent: u64, now: u64) {
+        let list = &mut self.per_sender[sender];
+        let i = seq as usize;
+        if i >= list.len() {
+            list.resize(i + 1, Reach::default());
+        }
+        let r = &mut list[i];
+        if r.receivers == 0 {
+            *r = Reach { sent, first: now, last: now, receivers: 1 };
+        } else {
+            r.first = r.first.min(now);
+            r.last = r.last.max(now);
+            r.receivers += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &Fanout) {
+        for (mine, theirs) in self.per_sender.iter_mut().zip(&other.per_sender) {
+            if theirs.len() > mine.len() {
+                mine.resize(theirs.len(), Reach::default());
+            }
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                if b.receivers == 0 {
+                    continue;
+                }
+                if a.receivers == 0 {
+                    *a = *b;
+                } else {
+                    a.first = a.first.min(b.first);
+                    a.last = a.last.max(b.last);
+                    a.receivers += b.receivers;
+                }
+            }
+        }
+    }
+
+    /// Send to last receiver, for every message that reached all `audience(sender)`
+    /// receivers; and how many did not.
+    pub fn whole(&self, audience: impl Fn(usize) -> usize) -> (Histogram, u64) {
+        let (mut reach, mut partial) = (Histogram::default(), 0);
+        for (sender, list) in self.per_sender.iter().enumerate() {
+            for r in list.iter().filter(|r| r.receivers > 0) {
+                if r.receivers as usize >= audience(sender) {
+                    reach.record(r.last.saturating_sub(r.sent));
+                } else {
+                    partial += 1;
+                }
+            }
+        }
+        (reach, partial)
     }
 }
 
@@ -100,6 +175,17 @@ mod tests {
         assert_eq!(text.len(), 64);
         let frame = format!(r#"{{"type":"message","id":1,"user":"u","text":"{text}"}}"#);
         assert_eq!(parse_delivery(frame.as_bytes()), Some((4, 17, 987_654_321)));
+    }
+
+    #[test]
+    fn fanout_reaches_everyone_or_not() {
+        let (mut a, mut b) = (Fanout::new(2), Fanout::new(2));
+        a.record(0, 0, 100, 150);
+        b.record(0, 0, 100, 400);
+        a.record(1, 3, 1000, 1100);
+        a.merge(&b);
+        let (reach, partial) = a.whole(|_| 2);
+        assert_eq!((reach.count, reach.max, partial), (1, 300, 1));
     }
 
     #[test]

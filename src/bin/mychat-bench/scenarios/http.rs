@@ -194,7 +194,9 @@ fn one(ctx: &Ctx<'_>, label: &str, path: &str, cookies: &[&str]) -> Result<Outco
     }
     let cpu = cpu.ok_or("the connections did not all open within 30 s")?;
     let (mut latency, mut statuses, mut reconnects, mut last) = (Histogram::default(), BTreeMap::new(), 0, 0);
-    for (h, _) in &results {
+    let mut read_delay = Histogram::default();
+    for (h, counters) in &results {
+        read_delay.merge(&counters.read_delay);
         latency.merge(&h.latency);
         for (s, n) in &h.statuses {
             *statuses.entry(*s).or_insert(0u64) += n;
@@ -211,6 +213,7 @@ fn one(ctx: &Ctx<'_>, label: &str, path: &str, cookies: &[&str]) -> Result<Outco
         "requests": latency.count,
         "requests_per_s": stats::round2(per_s),
         "latency": latency.json_ms(),
+        "bench_read_delay": read_delay.json_ms(),
         "statuses": Value::Object(statuses.iter().map(|(s, n)| (s.to_string(), json!(n))).collect()),
         "non_200": non_200,
         "reconnects": reconnects,

@@ -74,7 +74,7 @@ where
                         let mut handler = make(t);
                         reactor::run(&mut io, &mut handler).map_err(|e| format!("event loop: {e}"))?;
                         io.close_all();
-                        Ok((handler, io.counters))
+                        Ok((handler, std::mem::take(&mut io.counters)))
                     })
                     .map_err(|e| format!("starting a thread: {e}"))
             })

@@ -6,7 +6,7 @@
 use super::{
     Ctx, Gate, Opener, Outcome, SocketSpec, first_few, merge_refusals, refusals_json, refusals_text, run_threads,
 };
-use crate::reactor::{ConnId, Ended, Handler, Io};
+use crate::reactor::{ConnId, Counters, Ended, Handler, Io};
 use crate::stats::{self, Histogram, Phase, fmt_ms, thousands};
 use crate::sys;
 use serde_json::json;
@@ -87,6 +87,11 @@ impl Handler for StormThread<'_> {
     }
 }
 
+/// TCP connects that took longer than `ns` (a dropped SYN is retried after 1 s).
+fn connect_over(results: &[(StormThread<'_>, Counters)], ns: u64) -> u64 {
+    results.iter().map(|(_, c)| c.connect.count_above(ns)).sum()
+}
+
 pub fn run(ctx: &mut Ctx<'_>) -> Result<Outcome, String> {
     let o = ctx.opts;
     let n = o.storm_users;
@@ -149,7 +154,9 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Outcome, String> {
     let mut open_times = Histogram::default();
     let mut status_times = Histogram::default();
     let (mut not_open, mut no_status, mut frames, mut status_bytes) = (0, 0, 0, 0);
-    for (h, _) in &results {
+    let mut connect = Histogram::default();
+    for (h, counters) in &results {
+        connect.merge(&counters.connect);
         for (tag, opened) in h.opener.opened_at.iter().enumerate() {
             match opened {
                 Some(t) => open_times.record(t - t0),
@@ -173,6 +180,8 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Outcome, String> {
         "all_status_ms": stats::ms(status_times.max),
         "sockets_per_s": stats::round2(per_s),
         "open_time": open_times.json_ms(),
+        "tcp_connect": connect.json_ms(),
+        "tcp_connects_over_1s": connect_over(&results, 1_000_000_000),
         "status_time": status_times.json_ms(),
         "not_open": not_open,
         "status_without_array": no_status,
@@ -194,6 +203,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Outcome, String> {
         open_times.text_ms(),
         refusals_text(&refusals)
     );
+    summary.push_str(&format!("; TCP connect {}", connect.text_ms()));
     if let Some(overflows) = results_json.get("listen_overflows").and_then(|v| v.as_u64())
         && overflows > 0
     {
