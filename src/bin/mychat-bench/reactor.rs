@@ -41,8 +41,10 @@ pub enum Ended {
     Closed(Option<u16>),
     /// The server closed the TCP connection without a close frame.
     Eof,
-    /// An I/O or protocol error.
+    /// An I/O error.
     Failed(String),
+    /// The server broke the protocol (HTTP or WebSocket), as far as the bench can tell.
+    Protocol(String),
 }
 
 impl std::fmt::Display for Ended {
@@ -54,6 +56,7 @@ impl std::fmt::Display for Ended {
             Ended::Closed(None) => write!(f, "closed by the server"),
             Ended::Eof => write!(f, "connection ended by the server"),
             Ended::Failed(e) => write!(f, "{e}"),
+            Ended::Protocol(e) => write!(f, "protocol error: {e}"),
         }
     }
 }
@@ -437,7 +440,7 @@ impl Io {
                     Ok(Some(head)) => head,
                     Ok(None) => return at,
                     Err(e) => {
-                        self.fail(id, Ended::Failed(e));
+                        self.fail(id, Ended::Protocol(e));
                         return data.len();
                     }
                 };
@@ -449,7 +452,7 @@ impl Io {
                         return data.len();
                     }
                     if head.accept.as_deref() != Some(conn.accept.as_str()) {
-                        self.fail(id, Ended::Failed("wrong sec-websocket-accept in the 101".into()));
+                        self.fail(id, Ended::Protocol("wrong sec-websocket-accept in the 101".into()));
                         return data.len();
                     }
                     conn.state = State::Open;
@@ -474,7 +477,7 @@ impl Io {
                 Ok(Some(parsed)) => parsed,
                 Ok(None) => return at,
                 Err(e) => {
-                    self.fail(id, Ended::Failed(e));
+                    self.fail(id, Ended::Protocol(e));
                     return data.len();
                 }
             };
@@ -494,7 +497,7 @@ impl Io {
                 let partial = conn.partial.get_or_insert_with(|| (frame.opcode, Vec::new()));
                 partial.1.extend_from_slice(frame.payload);
                 if partial.1.len() > MAX_MESSAGE {
-                    return self.fail(id, Ended::Failed("fragmented message over the bench's limit".into()));
+                    return self.fail(id, Ended::Protocol("fragmented message over the bench's limit".into()));
                 }
                 if frame.fin {
                     let (_, message) = conn.partial.take().unwrap_or_default();
@@ -509,7 +512,7 @@ impl Io {
                 self.send_frame(id, wire::CLOSE, &frame.payload[..frame.payload.len().min(2)]);
                 self.fail(id, Ended::Closed(code));
             }
-            other => self.fail(id, Ended::Failed(format!("unknown opcode {other:#x}"))),
+            other => self.fail(id, Ended::Protocol(format!("unknown opcode {other:#x}"))),
         }
     }
 }

@@ -61,6 +61,8 @@ impl Shared {
 }
 
 struct Member {
+    /// Index in the plan's sockets.
+    socket: usize,
     group: usize,
     slot: Option<usize>,
     sender: Option<usize>,
@@ -117,6 +119,7 @@ impl<'a> ChatThread<'a> {
                 let group = plan.group_of[s];
                 let slot = plan.slot_of[s];
                 Member {
+                    socket: s,
                     group,
                     slot,
                     sender: slot.map(|k| plan.group_senders[group][k]),
@@ -322,19 +325,29 @@ struct Loss {
     out_of_order: u64,
     receivers_with_loss: u64,
     worst_receiver_lost: u64,
+    /// Receivers with anything wrong: (socket, lost, duplicates, out of order).
+    problems: Vec<(usize, u64, u64, u64)>,
 }
+
+/// Receivers listed one by one in the JSON line, at most.
+const PROBLEMS_LISTED: usize = 20;
 
 fn loss(thread: &ChatThread<'_>) -> Loss {
     let mut out = Loss::default();
     for m in &thread.members {
-        let mut lost_here = 0;
+        let (mut lost_here, mut dup_here, mut ooo_here) = (0, 0, 0);
         for (slot, track) in m.tracks.iter().enumerate() {
             let sender = thread.plan.group_senders[m.group][slot];
             let sent = thread.shared.sent[sender].load(Ordering::Acquire);
             lost_here += sent.saturating_sub(track.distinct);
-            out.duplicates += track.duplicates;
-            out.out_of_order += track.out_of_order;
+            dup_here += track.duplicates;
+            ooo_here += track.out_of_order;
         }
+        if lost_here + dup_here + ooo_here > 0 {
+            out.problems.push((m.socket, lost_here, dup_here, ooo_here));
+        }
+        out.duplicates += dup_here;
+        out.out_of_order += ooo_here;
         out.lost += lost_here;
         out.receivers_with_loss += u64::from(lost_here > 0);
         out.worst_receiver_lost = out.worst_receiver_lost.max(lost_here);
@@ -384,6 +397,7 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
         total.out_of_order += l.out_of_order;
         total.receivers_with_loss += l.receivers_with_loss;
         total.worst_receiver_lost = total.worst_receiver_lost.max(l.worst_receiver_lost);
+        total.problems.extend(l.problems);
     }
     let sent: u64 = shared.sent.iter().map(|s| s.load(Ordering::Acquire)).sum();
     let (reach_all, partial) = fanout.whole(|k| plan.group_size[plan.sender_group[k]]);
@@ -407,6 +421,8 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
         "out_of_order": total.out_of_order,
         "receivers_with_loss": total.receivers_with_loss,
         "worst_receiver_lost": total.worst_receiver_lost,
+        "receivers_with_problems": total.problems.len(),
+        "problem_receivers": receivers_json(&plan, &mut total.problems),
         "error_frames": tally.errors,
         "unrecognised_frames": tally.foreign,
         "sockets_lost": lost_sockets.len(),
@@ -443,6 +459,15 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
         summary.push_str(&format!("; {} sockets lost", lost_sockets.len()));
     }
     Ok(Outcome { name: name.into(), params, params_text, results: results_json, summary, cpu: Some(cpu) })
+}
+
+/// The worst receivers first: `[{"socket": path, "lost", "duplicates", "out_of_order"}]`.
+fn receivers_json(plan: &Plan, problems: &mut [(usize, u64, u64, u64)]) -> Value {
+    problems.sort_by_key(|&(socket, lost, dup, ooo)| (std::cmp::Reverse(lost + dup + ooo), socket));
+    let listed = problems.iter().take(PROBLEMS_LISTED).map(|&(socket, lost, duplicates, out_of_order)| {
+        json!({ "socket": plan.specs[socket].path, "lost": lost, "duplicates": duplicates, "out_of_order": out_of_order })
+    });
+    Value::Array(listed.collect())
 }
 
 fn mode_of(rate: f64, window: usize) -> Mode {
