@@ -15,6 +15,8 @@ const START_TIMEOUT_MS = 20_000;
  * More workers raise that cap; every rate limit stays on.
  */
 const DEFAULT_ARGS = ['--workers', '32'];
+/** While editing static/ and templates/: serve them from disk (MYCHAT_ASSETS_DIR=repo root). */
+const ASSET_ARGS = process.env.MYCHAT_ASSETS_DIR ? ['--assets-dir', process.env.MYCHAT_ASSETS_DIR] : [];
 
 function binary() {
   const bin = process.env.MYCHAT_BIN;
@@ -24,7 +26,7 @@ function binary() {
 
 /** Runs the binary until it logs the address it serves; resolves with {child, port}. */
 function launch(addr, dataDir, extraArgs) {
-  const args = ['--addr', addr, '--data-dir', dataDir, '--log', 'info', ...DEFAULT_ARGS, ...extraArgs];
+  const args = ['--addr', addr, '--data-dir', dataDir, '--log', 'info', ...DEFAULT_ARGS, ...ASSET_ARGS, ...extraArgs];
   const child = spawn(binary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {

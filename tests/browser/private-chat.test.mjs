@@ -1,0 +1,135 @@
+// Two people in two browser contexts: live delivery both ways, unread badges and the tab
+// title, read receipts (✓ then ✓✓), the single-conversation page, user search, and presence
+// when one of them leaves.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  assertNoProblems, entry, expectCount, expectHidden, expectText, expectVisible, launchBrowser, message, newUser,
+  screenshot, send,
+} from './helpers/browser.mjs';
+import { startServer } from './helpers/server.mjs';
+
+let server;
+let browser;
+let alice;
+let bob;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  alice = await newUser(browser, server, 'alice');
+  bob = await newUser(browser, server, 'bob');
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+test('messages arrive live both ways, with unread badges and read receipts', { timeout: 60_000 }, async () => {
+  const a = alice.page;
+  const b = bob.page;
+  // Presence: each sees the other online.
+  await expectText(entry(a, 'user', 'bob').locator('.item-sub'), 'online');
+  await expectText(entry(b, 'user', 'alice').locator('.item-sub'), 'online');
+
+  await entry(a, 'user', 'bob').click();
+  await expectText(a.locator('#chat-title'), 'bob');
+  await send(a, 'Hello Bob!');
+  const first = message(a, 'Hello Bob!');
+  await expectVisible(first);
+  // Stored and echoed with an id: one tick; Bob has not read it.
+  await expectText(first.locator('.receipt'), '✓');
+  assert.match(await first.getAttribute('data-id'), /^\d+$/);
+
+  // Bob is not in the conversation: a badge and the tab title count it.
+  await expectText(entry(b, 'user', 'alice').locator('.badge'), '1');
+  await eventuallyTitle(b, '(1) MyChat');
+  await send(a, 'Are you there?');
+  await expectText(entry(b, 'user', 'alice').locator('.badge'), '2');
+  await eventuallyTitle(b, '(2) MyChat');
+  await expectText(message(a, 'Are you there?').locator('.receipt'), '✓');
+
+  // Bob opens the conversation: it is read, the badge goes, Alice sees two ticks.
+  await entry(b, 'user', 'alice').click();
+  await expectVisible(message(b, 'Hello Bob!'));
+  await expectVisible(message(b, 'Are you there?'));
+  await expectHidden(entry(b, 'user', 'alice').locator('.badge'));
+  await eventuallyTitle(b, 'MyChat');
+  await expectText(first.locator('.receipt'), '✓✓');
+  await expectText(message(a, 'Are you there?').locator('.receipt'), '✓✓');
+
+  // Bob answers (Shift+Enter makes a new line; Enter sends).
+  const input = b.locator('#composer-input');
+  await input.fill('Yes,');
+  await input.press('Shift+Enter');
+  await input.pressSequentially('I am here');
+  await input.press('Enter');
+  await expectText(message(a, 'I am here').locator('.text'), 'Yes,\nI am here');
+  assert.equal(await input.inputValue(), '', 'the composer is cleared after sending');
+  // Alice is looking at the conversation: no badge for Bob's message.
+  assert.equal(await entry(a, 'user', 'bob').locator('.badge').count(), 0);
+
+  // While both look, a new message is read at once.
+  await send(a, 'Great, see you at 8');
+  await expectVisible(message(b, 'Great, see you at 8'));
+  await expectText(message(a, 'Great, see you at 8').locator('.receipt'), '✓✓');
+
+  // Messages are in order, without duplicates, on both sides.
+  const expected = ['Hello Bob!', 'Are you there?', 'Yes,\nI am here', 'Great, see you at 8'];
+  for (const page of [a, b]) {
+    assert.deepEqual(await page.locator('#message-list .msg .text').allTextContents(), expected);
+  }
+  // A day separator heads the conversation; times are local HH:MM.
+  await expectText(a.locator('#message-list .day-separator').first(), 'Today');
+  assert.match(await first.locator('time').textContent(), /^\d{1,2}:\d{2}( [AP]M)?$/);
+
+  await screenshot(a, 'main-private-chat-desktop');
+  assertNoProblems(alice.problems);
+  assertNoProblems(bob.problems);
+});
+
+test('the single-conversation page and user search work', { timeout: 60_000 }, async () => {
+  const aliceId = await alice.page.evaluate(() => document.body.dataset.userId);
+  const page = await bob.context.newPage();
+  const { watchProblems } = await import('./helpers/browser.mjs');
+  const problems = watchProblems(page);
+
+  // Search (server-rendered), linked from the main view.
+  await page.goto('/index');
+  await page.locator('#search-link').click();
+  await page.waitForURL('**/search');
+  await page.locator('#q').fill('ali');
+  await page.locator('#q').press('Enter');
+  const result = page.locator('.search-result a', { hasText: 'alice' });
+  await expectVisible(result);
+  await expectCount(page.locator('.search-result'), 1);
+  await screenshot(page, 'search-desktop');
+  await result.click();
+  await page.waitForURL(`**/chat/${aliceId}`);
+
+  await expectText(page.locator('#chat-title'), 'alice');
+  await expectVisible(message(page, 'Great, see you at 8'));
+  await send(page, 'Sent from the chat page');
+  await expectVisible(message(alice.page, 'Sent from the chat page'));
+  await expectText(message(page, 'Sent from the chat page').locator('.receipt'), '✓✓');
+  // Its back button leads to the app.
+  await page.locator('#back-button').click();
+  await page.waitForURL('**/index');
+  assertNoProblems(problems);
+  await page.close();
+});
+
+test('presence follows people leaving', { timeout: 60_000 }, async () => {
+  await expectText(entry(alice.page, 'user', 'bob').locator('.item-sub'), 'online');
+  await expectText(alice.page.locator('#chat-subtitle'), 'online');
+  await bob.context.close();
+  await expectText(entry(alice.page, 'user', 'bob').locator('.item-sub'), 'offline');
+  await expectText(alice.page.locator('#chat-subtitle'), 'offline');
+  assertNoProblems(alice.problems);
+});
+
+async function eventuallyTitle(page, title) {
+  await page.waitForFunction((want) => document.title === want, title, { timeout: 10_000 });
+}
