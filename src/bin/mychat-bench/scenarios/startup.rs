@@ -25,6 +25,8 @@ struct Start {
     ready: Duration,
     status: ProcStatus,
     attempts: u32,
+    /// How the SIGTERM sent right after the first 200 ended the process, if not cleanly.
+    unclean_stop: Option<String>,
 }
 
 /// Spawns the server on `data_dir` and polls until the first 200.
@@ -52,8 +54,10 @@ fn start_once(bin: &Path, data_dir: &Path, extra: &[String], log: &str) -> Resul
         std::thread::sleep(POLL);
     };
     let status = sys::proc_status(process.pid).map_err(|e| format!("reading the server's status: {e}"))?;
-    process.stop(Duration::from_secs(10))?;
-    Ok(Start { ready, status, attempts })
+    // A server that dies of this SIGTERM (rather than shutting down and exiting 0) is a
+    // finding, not a reason to drop the measurement.
+    let unclean_stop = process.stop(Duration::from_secs(10)).err();
+    Ok(Start { ready, status, attempts, unclean_stop })
 }
 
 pub fn run(ctx: &mut Ctx<'_>) -> Result<Outcome, String> {
@@ -65,6 +69,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Outcome, String> {
     };
     let mut fresh = Histogram::default();
     let mut last = None;
+    let mut unclean = Vec::new();
     for run in 0..o.startup_runs {
         let dir = temp_dir("startup")?;
         let start = start_once(&bin, &dir, &o.server_args, &o.server_log);
@@ -72,6 +77,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Outcome, String> {
         let start = start?;
         eprintln!("  startup run {}: first 200 after {} ms", run + 1, fmt_ms(start.ready.as_nanos() as u64));
         fresh.record(start.ready.as_nanos() as u64);
+        unclean.extend(start.unclean_stop.clone());
         last = Some(start);
     }
     let last = last.ok_or("no startup run")?;
@@ -92,10 +98,11 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Outcome, String> {
     );
     // The run's own data dir, with its users, rooms and messages: the server that used it
     // must be stopped first (one process per SQLite files).
-    let populated = ctx.target.data_dir().map(Path::to_path_buf);
+    let populated = ctx.target.data_dir().map(Path::to_path_buf).filter(|_| !ctx.setup.users.is_empty());
     if let Some(dir) = populated {
         ctx.target.stop()?;
         let start = start_once(&bin, &dir, &o.server_args, &o.server_log)?;
+        unclean.extend(start.unclean_stop.clone());
         let users = ctx.setup.users.len();
         results["populated"] = json!({
             "users": users,
@@ -108,6 +115,14 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Outcome, String> {
             start.status.rss_kib as f64 / 1024.0
         ));
     }
+    if !unclean.is_empty() {
+        summary.push_str(&format!(
+            "; {} of the servers did not exit 0 on the SIGTERM sent right after their first 200: {}",
+            unclean.len(),
+            unclean[0]
+        ));
+    }
+    results["unclean_stops"] = json!(unclean);
     Ok(Outcome {
         name: "startup".into(),
         params: json!({ "runs": o.startup_runs, "poll_ms": 1 }),
