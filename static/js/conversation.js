@@ -30,6 +30,8 @@ export class Conversation {
     this.closed = false;
     this.markTimer = null;
     this.hiddenUnread = 0;
+    /** Frames typed before the socket first opened (a fraction of a second); sent on open. */
+    this.outbox = [];
     this.onVisibility = () => this.visibilityChanged();
     document.addEventListener('visibilitychange', this.onVisibility);
 
@@ -64,6 +66,7 @@ export class Conversation {
 
   async opened() {
     emit('connection');
+    for (const frame of this.outbox.splice(0)) this.socket.send(frame);
     try {
       if (!this.loaded) await this.loadLatest();
       else await this.catchUp();
@@ -194,19 +197,26 @@ export class Conversation {
     }, delay);
   }
 
-  /** Sends a message; false (text kept) when not connected. */
+  /**
+   * Sends a message; false (the text stays in the composer) when the connection is lost.
+   * While the conversation's socket is still opening for the first time, it waits in the
+   * outbox instead.
+   */
   send(text, replyTo) {
-    let sent;
+    let frame = text;
     if (this.kind === 'room') {
       // Always JSON in rooms: a typed text that looks like a frame must stay text.
-      const frame = { text };
-      if (replyTo) frame.reply_to = { id: replyTo.id };
-      sent = this.socket.sendJson(frame);
-    } else {
-      sent = this.socket.send(text);
+      const json = { text };
+      if (replyTo) json.reply_to = { id: replyTo.id };
+      frame = JSON.stringify(json);
     }
-    if (!sent) showNotice(t('notConnected'), 'error');
-    return sent;
+    if (this.socket.send(frame)) return true;
+    if (!this.socket.everOpened && !this.socket.final && !this.closed) {
+      this.outbox.push(frame);
+      return true;
+    }
+    showNotice(t('notConnected'), 'error');
+    return false;
   }
 
   /** Scrolls to the quoted message, loading older pages until it is there. */

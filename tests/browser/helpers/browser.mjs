@@ -81,8 +81,9 @@ export function assertNoProblems(problems, allow = []) {
 }
 
 /** A new browser context and page for one person. */
-export async function openPerson(browser, server, { viewport = DESKTOP, colorScheme = 'light', locale = 'en-US' } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme, locale, baseURL: server.url });
+export async function openPerson(browser, server, options = {}) {
+  const { viewport = DESKTOP, colorScheme = 'light', locale = 'en-US', isMobile = false, hasTouch = false } = options;
+  const context = await browser.newContext({ viewport, colorScheme, locale, isMobile, hasTouch, baseURL: server.url });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems = watchProblems(page);
