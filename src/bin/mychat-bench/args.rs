@@ -178,6 +178,39 @@ Output: progress on stderr; one JSON line per scenario on stdout (starting {\"be
 then a table.
 ";
 
+/// Every option that takes a value.
+const VALUE_FLAGS: &[&str] = &[
+    "url",
+    "server-pid",
+    "server-bin",
+    "server-arg",
+    "server-log",
+    "restart",
+    "threads",
+    "register-concurrency",
+    "text-bytes",
+    "drain",
+    "idle-sockets",
+    "idle-per-user",
+    "idle-kinds",
+    "idle-settle",
+    "room-members",
+    "room-senders",
+    "room-rate",
+    "room-window",
+    "room-duration",
+    "room-max-duration",
+    "private-pairs",
+    "private-rate",
+    "private-duration",
+    "storm-users",
+    "storm-retry",
+    "http-conns",
+    "http-duration",
+    "startup-runs",
+    "duration",
+];
+
 pub enum Parsed {
     Run(Box<Options>),
     Help,
@@ -252,6 +285,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
         if flag == "keep-data" {
             o.keep_data = true;
             continue;
+        }
+        if !VALUE_FLAGS.contains(&flag.as_str()) {
+            return Err(format!("unknown option --{flag} (see --help)"));
         }
         let v = match inline {
             Some(v) => v,
@@ -349,6 +385,7 @@ mod tests {
         assert_eq!(o.url, Some(SocketAddr::from(([127, 0, 0, 1], 8000))));
         assert_eq!(o.http_duration, Duration::from_secs(2));
         assert!(run(&["nope"]).is_err());
+        assert!(run(&["--bogus"]).is_err_and(|e| e.contains("unknown option --bogus")));
         assert!(run(&["--room-senders", "200"]).is_err());
         assert!(run(&["--idle-kinds", "global,bogus"]).is_err());
         assert_eq!(run(&["--storm-retry", "20"]).unwrap().storm_retry, Retry::Fixed(Duration::from_millis(20)));
