@@ -72,7 +72,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("create_room", "Create a room", "Создать комнату"),
     ("filter_label", "Filter people and rooms", "Фильтр пользователей и комнат"),
     ("filter_placeholder", "Filter…", "Фильтр…"),
-    ("pick_chat", "Choose a person or a room to start chatting.", "Выберите пользователя или комнату, чтобы начать общение."),
+    (
+        "pick_chat",
+        "Choose a person or a room to start chatting.",
+        "Выберите пользователя или комнату, чтобы начать общение.",
+    ),
     ("back_to_list", "Back to chats", "Назад к чатам"),
     ("messages", "Messages", "Сообщения"),
     ("message", "Message", "Сообщение"),
@@ -83,7 +87,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("members", "Members", "Участники"),
     ("add_members", "Add people", "Добавить участников"),
     ("delete_room", "Delete room", "Удалить комнату"),
-    ("delete_room_question", "Delete this room for everyone? All its messages will be lost.", "Удалить комнату для всех? Все её сообщения будут потеряны."),
+    (
+        "delete_room_question",
+        "Delete this room for everyone? All its messages will be lost.",
+        "Удалить комнату для всех? Все её сообщения будут потеряны.",
+    ),
     ("delete", "Delete", "Удалить"),
     ("room_name", "Room name", "Название комнаты"),
     ("room_description", "Description (optional)", "Описание (необязательно)"),
@@ -91,8 +99,13 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("close", "Close", "Закрыть"),
     ("enable_notifications", "Enable notifications", "Включить уведомления"),
     ("signed_in_as", "Signed in as", "Вы вошли как"),
-    ("needs_js", "The chat needs JavaScript. Without it you can still find people:", "Для чата нужен JavaScript. Без него можно найти пользователей:"),
+    (
+        "needs_js",
+        "The chat needs JavaScript. Without it you can still find people:",
+        "Для чата нужен JavaScript. Без него можно найти пользователей:",
+    ),
     ("search_hint", "Type part of a name and press Enter.", "Введите часть имени и нажмите Enter."),
+    ("find", "Search", "Найти"),
     ("show_password", "Show password", "Показать пароль"),
 ];
 

@@ -60,9 +60,18 @@ export class Composer {
     this.autosize();
   }
 
+  /** Puts back a message the server refused, unless something new was typed meanwhile. */
+  restore(text, replyTo) {
+    if (this.input.value.trim()) return;
+    this.input.value = text;
+    this.autosize();
+    if (replyTo && this.lastReplyName) this.setReply(replyTo, this.lastReplyName);
+  }
+
   /** Shows "Replying to …" with the quoted text above the composer. */
   setReply(item, senderName) {
     this.replyTo = item;
+    this.lastReplyName = senderName;
     const quote = el('div', { class: 'reply-quote' }, [
       el('span', { class: 'quote-name', text: t('replyingTo', { name: senderName }) }),
       el('span', { class: 'quote-text', text: item.text }),

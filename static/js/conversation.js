@@ -32,6 +32,8 @@ export class Conversation {
     this.hiddenUnread = 0;
     /** Frames typed before the socket first opened (a fraction of a second); sent on open. */
     this.outbox = [];
+    /** The message sent last and not echoed yet, to restore if the server refuses it. */
+    this.lastSent = null;
     this.onVisibility = () => this.visibilityChanged();
     document.addEventListener('visibilitychange', this.onVisibility);
 
@@ -130,21 +132,31 @@ export class Conversation {
     switch (data.type) {
       case 'message':
         if (this.kind !== 'user' || !this.belongs(data)) return;
+        this.echoed(data);
         this.arrived(this.view.add([data], 'live'), true);
         break;
       case 'room_message':
         if (this.kind !== 'room' || data.room_id !== this.id) return;
+        this.echoed(data);
         this.arrived(this.view.add([data], 'live'), true);
         break;
       case 'read':
         if (this.kind === 'user' && data.reader_id === this.id) this.view.markOwnRead(data.up_to);
         break;
       case 'error':
+        // The last message was refused (too long, too fast...): give its text back.
+        if (this.lastSent) this.composer.restore(this.lastSent.text, this.lastSent.replyTo);
+        this.lastSent = null;
         showNotice(t('sendFailed', { error: data.error }), 'error');
         break;
       default:
         break;
     }
+  }
+
+  /** My message came back stored: nothing to give back if an error follows. */
+  echoed(item) {
+    if (item.sender_id === this.me && this.lastSent && this.lastSent.text === item.text) this.lastSent = null;
   }
 
   belongs(item) {
@@ -210,7 +222,10 @@ export class Conversation {
       if (replyTo) json.reply_to = { id: replyTo.id };
       frame = JSON.stringify(json);
     }
-    if (this.socket.send(frame)) return true;
+    if (this.socket.send(frame)) {
+      this.lastSent = { text, replyTo };
+      return true;
+    }
     if (!this.socket.everOpened && !this.socket.final && !this.closed) {
       this.outbox.push(frame);
       return true;

@@ -4,13 +4,12 @@
 
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { notify } from './notify.js';
+import { notify, setTitleCount } from './notify.js';
 import { ReconnectingSocket } from './socket.js';
 import {
   addUnread, applyPresence, emit, isActive, on, setRoomUnread, setRooms, setUnread, setUnreadAll, setUsers,
   state, unreadTotal, upsertRoom,
 } from './state.js';
-import { setTitleCount } from './notify.js';
 
 /**
  * Starts the global socket and loads the lists.

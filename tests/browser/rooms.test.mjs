@@ -124,6 +124,18 @@ test('a room is created, a member added live, and replies quote and jump', { tim
   await expectCount(b.locator('#message-list .msg'), FILLERS + 1);
   await expectText(b.locator('#message-list .list-note'), 'This is the beginning of the conversation.');
 
+  // Away from the bottom: the scroll-to-bottom button shows and counts what arrives.
+  await expectVisible(b.locator('#scroll-bottom'));
+  await send(a, 'while Bob reads back');
+  await expectText(b.locator('#scroll-bottom-count'), '1');
+  await b.locator('#scroll-bottom').click();
+  await expectHidden(b.locator('#scroll-bottom'));
+  await eventually(async () => assert.ok(await message(b, 'while Bob reads back').isVisible()));
+  await eventually(async () => {
+    const atBottom = await b.locator('#messages').evaluate((n) => n.scrollHeight - n.scrollTop - n.clientHeight < 2);
+    assert.ok(atBottom, 'scrolled to the newest message');
+  });
+
   // Bob replies to it: the reply indicator shows, Escape cancels, the button picks again.
   const question = message(b, 'Which book next?');
   await question.hover();

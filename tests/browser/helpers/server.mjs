@@ -3,7 +3,7 @@
 // with SIGTERM, and can start it again on the same port and data (the reconnect test).
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -52,9 +52,11 @@ function launch(addr, dataDir, extraArgs) {
 }
 
 export class TestServer {
-  constructor(extraArgs = []) {
-    this.extraArgs = extraArgs;
+  /** `args`: more command-line options; `seed`: a data directory to start from (copied). */
+  constructor({ args = [], seed = null } = {}) {
+    this.extraArgs = args;
     this.dataDir = mkdtempSync(join(tmpdir(), 'mychat-browser-'));
+    if (seed) cpSync(seed, this.dataDir, { recursive: true });
     this.port = 0;
     this.child = null;
     this.logText = () => '';
@@ -99,7 +101,7 @@ export class TestServer {
   }
 }
 
-/** A started server with a fresh data directory. */
-export async function startServer(extraArgs = []) {
-  return new TestServer(extraArgs).start();
+/** A started server with a fresh data directory (see TestServer for the options). */
+export async function startServer(options = {}) {
+  return new TestServer(options).start();
 }
