@@ -27,6 +27,9 @@ const DRAIN_WAIT: Duration = Duration::from_secs(3);
 
 /// Runs the server until SIGTERM or SIGINT.
 pub fn run(config: Config) -> Result<(), String> {
+    // Installed first, so a SIGTERM that arrives during start-up is a clean stop, not a kill.
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
+        .map_err(|e| format!("installing signal handlers: {e}"))?;
     raise_file_limit();
     tune_allocator();
     let config = Arc::new(config);
@@ -67,8 +70,6 @@ pub fn run(config: Config) -> Result<(), String> {
         started.elapsed().as_millis()
     );
 
-    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
-        .map_err(|e| format!("installing signal handlers: {e}"))?;
     let signal = signals.forever().next().unwrap_or(signal_hook::consts::SIGTERM);
     log::info!("signal {signal}: shutting down");
     stop.store(true, Ordering::SeqCst);
