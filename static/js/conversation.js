@@ -90,14 +90,20 @@ export class Conversation {
     if (!this.view.reachedStart && this.view.needsMore()) await this.loadOlder();
   }
 
-  /** Everything newer than what we have, page by page, until a short page. */
+  /**
+   * Everything newer than what we had when the socket came back, page by page, until a short
+   * page. The cursor is our own: live messages arriving meanwhile are newer than the gap and
+   * must not move it.
+   */
   async catchUp() {
+    let cursor = this.view.newestId;
     for (;;) {
-      const page = await this.fetchPage({ after: this.view.newestId, limit: PAGE });
+      const page = await this.fetchPage({ after: cursor, limit: PAGE });
       if (this.closed) return;
       const fresh = this.view.add(page, 'live');
       this.arrived(fresh, false);
       if (page.length < PAGE) break;
+      cursor = page[page.length - 1].id;
     }
     if (this.kind === 'user') {
       // Receipts that changed while we were away: the newest page carries `read`.
@@ -240,7 +246,10 @@ export class Conversation {
     let pages = 0;
     while ((id === null || !this.view.has(id)) && !this.view.reachedStart && pages < MAX_JUMP_PAGES && !this.closed) {
       if (id !== null && id > this.view.newestId) break;
+      const oldest = this.view.oldestId;
       await this.loadOlder();
+      // A page that failed (or added nothing) ends the search instead of repeating it.
+      if (this.view.oldestId === oldest && !this.view.reachedStart) break;
       pages += 1;
       if (id === null) id = this.view.findByContent(quote.sender_id, quote.text);
     }
