@@ -156,43 +156,37 @@ pub enum Value<'a> {
 /// Renders template `name`. Unknown placeholders render empty; a missing template is a
 /// deployment error, rendered as a one-line notice.
 pub fn render(assets: &Assets, name: &str, lang: Lang, vars: &[(&str, Value)]) -> String {
-    let Some(source) = assets.template(name) else {
-        log::error!("template {name} is missing");
-        return format!("template {} is missing", escape(name));
-    };
-    let mut out = String::with_capacity(source.len() + 256);
-    let mut rest: &str = &source;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            rest = "";
-            break;
-        };
-        let key = after[..end].trim();
-        if let Some(include) = key.strip_prefix('>') {
-            // One level of includes: an included template's own includes are not expanded.
-            if let Some(part) = assets.template(include.trim()) {
-                out.push_str(&expand_simple(&part, lang, vars));
-            }
-        } else {
-            push_value(&mut out, key, lang, vars);
+    match assets.template(name) {
+        Some(source) => expand(assets, &source, lang, vars, true),
+        None => {
+            log::error!("template {name} is missing");
+            format!("template {} is missing", escape(name))
         }
-        rest = &after[end + 2..];
     }
-    out.push_str(rest);
-    out
 }
 
-fn expand_simple(source: &str, lang: Lang, vars: &[(&str, Value)]) -> String {
-    let mut out = String::with_capacity(source.len());
+/// Fills in the placeholders of `source`. Includes are expanded one level deep: an included
+/// template's own includes are left out.
+fn expand(assets: &Assets, source: &str, lang: Lang, vars: &[(&str, Value)], includes: bool) -> String {
+    let mut out = String::with_capacity(source.len() + 256);
     let mut rest = source;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        push_value(&mut out, after[..end].trim(), lang, vars);
+        let Some(end) = after.find("}}") else {
+            rest = &rest[start..];
+            break;
+        };
+        let key = after[..end].trim();
+        match key.strip_prefix('>') {
+            Some(include) if includes => {
+                if let Some(part) = assets.template(include.trim()) {
+                    out.push_str(&expand(assets, &part, lang, vars, false));
+                }
+            }
+            Some(_) => {}
+            None => push_value(&mut out, key, lang, vars),
+        }
         rest = &after[end + 2..];
     }
     out.push_str(rest);
@@ -225,6 +219,23 @@ mod tests {
         let mut html = Html::default();
         html.tag("<li>").text("<b>").tag("</li>");
         assert_eq!(html.0, "<li>&lt;b&gt;</li>");
+    }
+
+    #[test]
+    fn renders_values_strings_and_one_level_of_includes() {
+        let dir = std::env::temp_dir().join(format!("mychat-templates-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("templates")).unwrap();
+        std::fs::write(
+            dir.join("templates/page.html"),
+            "<p>{{name}}|{{t.login}}|{{missing}}|{{> part.html}}|{{unclosed",
+        )
+        .unwrap();
+        std::fs::write(dir.join("templates/part.html"), "[{{name}}{{> page.html}}]").unwrap();
+        let assets = Assets::new(Some(dir.clone()));
+        let page = render(&assets, "page.html", Lang::Ru, &[("name", Value::Text("<i>"))]);
+        assert_eq!(page, "<p>&lt;i&gt;|Войти||[&lt;i&gt;]|{{unclosed");
+        assert_eq!(render(&assets, "nope.html", Lang::En, &[]), "template nope.html is missing");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
