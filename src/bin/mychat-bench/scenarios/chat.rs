@@ -452,6 +452,11 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
         total.out_of_order
     );
     summary.push_str(&format!("; bench read delay p99 {} ms", stats::fmt_ms(read_delay.quantile(0.99))));
+    if let Mode::Rate(_) = plan.mode {
+        // How late the bench sent against its schedule: large values mean the machine, not
+        // the server, held the bench up (latencies are still measured from the real send).
+        summary.push_str(&format!(", send lag p99 {} ms", stats::fmt_ms(tally.lag.quantile(0.99))));
+    }
     if tally.errors > 0 {
         summary.push_str(&format!("; {} error frames", tally.errors));
     }
