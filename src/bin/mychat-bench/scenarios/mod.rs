@@ -162,6 +162,8 @@ pub struct Opener {
     pub failures: Vec<String>,
     /// Sockets that were open and then ended, with why.
     pub lost: Vec<String>,
+    /// The first retried refusal as the server worded it (status and body).
+    pub refusal_sample: Option<String>,
 }
 
 impl Opener {
@@ -181,6 +183,7 @@ impl Opener {
             refusals: BTreeMap::new(),
             failures: Vec::new(),
             lost: Vec::new(),
+            refusal_sample: None,
         }
     }
 
@@ -235,7 +238,10 @@ impl Opener {
         }
         self.in_flight -= 1;
         let status = match ended {
-            Ended::Refused { status: s @ (503 | 429), .. } => *s,
+            Ended::Refused { status: s @ (503 | 429), body } => {
+                self.refusal_sample.get_or_insert_with(|| format!("{s} {body}"));
+                *s
+            }
             Ended::Eof | Ended::Failed(_) | Ended::ConnectFailed(_) => 0,
             other => {
                 self.failures.push(format!("{}: {other}", self.specs[tag].path));

@@ -187,6 +187,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Outcome, String> {
         "status_without_array": no_status,
         "handshake_refusals": refusals_json(&refusals),
         "handshakes_retried": refusals.values().sum::<u64>(),
+        "refusal_sample": results.iter().find_map(|(h, _)| h.opener.refusal_sample.clone()),
         "sockets_lost": lost.len(),
         "frames_received": frames,
         "status_bytes_received": status_bytes,
