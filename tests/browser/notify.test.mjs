@@ -107,11 +107,38 @@ test('notifications need the button, then announce chats not in view', { timeout
   await expectVisible(message(a, 'Seen live'));
   assert.equal((await shown(a)).length, before);
 
+  // A hidden tab does not read the open chat: the message counts, is announced, stays unread.
+  await entry(a, 'user', 'bob').click();
+  await expectVisible(message(a, 'Second, announced'));
+  await entry(b, 'user', 'alice').click();
+  await setHidden(a, true);
+  await send(b, 'While the tab was hidden');
+  await expectVisible(message(a, 'While the tab was hidden'));
+  await a.waitForFunction(() => document.title === '(1) MyChat');
+  await eventually(async () => assert.equal((await shown(a)).at(-1).body, 'While the tab was hidden'));
+  await new Promise((resolve) => setTimeout(resolve, 600)); // longer than the mark-read debounce
+  const unread = await a.evaluate(async () => (await fetch(`/api/unread/${document.body.dataset.userId}`)).json());
+  assert.deepEqual(Object.values(unread), [1], 'the server still counts it unread');
+  await expectText(message(b, 'While the tab was hidden').locator('.receipt'), '✓');
+  // Back in view: read at once.
+  await setHidden(a, false);
+  await expectText(message(b, 'While the tab was hidden').locator('.receipt'), '✓✓');
+  await a.waitForFunction(() => document.title === 'MyChat');
+
   assertNoProblems(alice.problems);
   assertNoProblems(bob.problems);
   await alice.context.close();
   await bob.context.close();
 });
+
+/** Makes the page believe its tab was hidden (or shown again), as switching tabs does. */
+async function setHidden(page, hidden) {
+  await page.evaluate((h) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+}
 
 test('the filter box and the keyboard reach every chat', { timeout: 60_000 }, async () => {
   const carol = await newUser(browser, server, 'carol');

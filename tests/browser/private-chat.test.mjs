@@ -111,6 +111,7 @@ test('the single-conversation page and user search work', { timeout: 60_000 }, a
 
   await expectText(page.locator('#chat-title'), 'alice');
   await expectVisible(message(page, 'Great, see you at 8'));
+  await screenshot(page, 'chat-page-desktop');
   await send(page, 'Sent from the chat page');
   await expectVisible(message(alice.page, 'Sent from the chat page'));
   await expectText(message(page, 'Sent from the chat page').locator('.receipt'), '✓✓');
