@@ -49,7 +49,7 @@ export class RoomDialogs {
     const description = byId('room-description').value.trim();
     const button = byId('room-create');
     if (!name) {
-      setError(byId('room-error'), t('requestFailed', { error: 'room name must be 1 to 64 characters' }));
+      setError(byId('room-error'), t('roomNameRequired'));
       return;
     }
     button.disabled = true;

@@ -1,0 +1,83 @@
+// The sockets the app opens: one /ws/global/{me} per tab (never the seed's /ws/status), one
+// conversation socket at a time (the previous one closes on switching), and the global
+// socket answers the server's {"type":"ping"} with {"type":"pong"}.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  assertNoProblems, entry, eventually, expectText, expectVisible, launchBrowser, message, newUser, openPerson,
+  register, send,
+} from './helpers/browser.mjs';
+import { startServer } from './helpers/server.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+test('one global socket, one conversation socket at a time, pings answered', { timeout: 60_000 }, async () => {
+  const bob = await newUser(browser, server, 'bob');
+  const alice = await openPerson(browser, server);
+  const a = alice.page;
+
+  // Frames the page sends on its global socket pass through here, so a ping can be injected.
+  const fromPage = [];
+  let globalRoute = null;
+  await alice.context.routeWebSocket(/\/ws\/global\//, (ws) => {
+    const upstream = ws.connectToServer();
+    ws.onMessage((frame) => {
+      fromPage.push(frame);
+      upstream.send(frame);
+    });
+    globalRoute = ws;
+  });
+  const sockets = [];
+  a.on('websocket', (ws) => sockets.push(ws));
+
+  await register(a, 'alice');
+  await expectText(entry(a, 'user', 'bob').locator('.item-sub'), 'online');
+  await bob.page.locator('#new-room').click();
+  await bob.page.locator('#room-name').fill('Lobby');
+  await bob.page.locator('#room-create').click();
+  await bob.page.locator('#members-button').click();
+  await bob.page.getByRole('button', { name: 'Add alice to the room' }).click();
+  await bob.page.keyboard.press('Escape');
+  await expectVisible(entry(a, 'room', 'Lobby'));
+
+  // Open a chat, then the room, then the chat again.
+  const aliceId = await a.evaluate(() => document.body.dataset.userId);
+  await entry(a, 'user', 'bob').click();
+  await send(a, 'hi');
+  await expectVisible(message(a, 'hi'));
+  await entry(a, 'room', 'Lobby').click();
+  await send(a, 'hello room');
+  await expectVisible(message(a, 'hello room'));
+  await entry(a, 'user', 'bob').click();
+  await expectVisible(message(a, 'hi'));
+
+  const paths = () => sockets.map((ws) => new URL(ws.url()).pathname);
+  await eventually(async () => {
+    const open = sockets.filter((ws) => !ws.isClosed()).map((ws) => new URL(ws.url()).pathname);
+    const bobId = await bob.page.evaluate(() => document.body.dataset.userId);
+    assert.deepEqual(open.sort(), [`/ws/${aliceId}/${bobId}`, `/ws/global/${aliceId}`].sort());
+  });
+  assert.equal(paths().filter((p) => p.startsWith('/ws/global/')).length, 1, 'one global socket per tab');
+  assert.equal(paths().filter((p) => p === '/ws/status').length, 0, 'the seed status socket is not used');
+  assert.equal(paths().filter((p) => p.startsWith('/ws/room/')).length, 1);
+
+  // The server's application-level ping gets a pong.
+  assert.ok(globalRoute, 'the global socket was routed');
+  globalRoute.send('{"type":"ping"}');
+  await eventually(async () => assert.deepEqual(fromPage.map((f) => JSON.parse(f)), [{ type: 'pong' }]));
+
+  assertNoProblems(alice.problems);
+  assertNoProblems(bob.problems);
+});
