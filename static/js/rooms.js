@@ -100,7 +100,8 @@ export class RoomDialogs {
     const rows = this.members.map((m) => {
       const online = state.users.get(m.id)?.online ?? m.online;
       const name = state.users.get(m.id)?.name ?? m.name;
-      const row = this.personRow(m.id, name, online, m.is_creator ? t('creator') : null);
+      const tags = [m.is_creator ? t('creator') : null, m.id === state.me.id ? t('youTag') : null].filter(Boolean);
+      const row = this.personRow(m.id, name, online, tags.join(' · ') || null);
       if (creator && !m.is_creator) {
         row.append(el('button', {
           type: 'button',

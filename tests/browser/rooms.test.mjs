@@ -184,7 +184,7 @@ test('everyone sees the members with presence; only the creator manages them', {
   await b.locator('#members-button').click();
   const list = b.locator('#member-list');
   await expectText(list.locator('.member', { hasText: 'alice' }).locator('.item-sub'), 'creator · online');
-  await expectText(list.locator('.member', { hasText: 'bob' }).locator('.item-sub'), 'online');
+  await expectText(list.locator('.member', { hasText: 'bob' }).locator('.item-sub'), 'you · online');
   assert.equal(await b.locator('#members-dialog').getByRole('button', { name: /Remove/ }).count(), 0);
   assert.equal(await b.locator('#add-members').isVisible(), false);
   assert.equal(await b.locator('#delete-room-button').isVisible(), false, 'only the creator may delete');
