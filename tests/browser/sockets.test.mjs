@@ -1,6 +1,7 @@
 // The sockets the app opens: one /ws/global/{me} per tab (never the seed's /ws/status), one
 // conversation socket at a time (the previous one closes on switching), and the global
-// socket answers the server's {"type":"ping"} with {"type":"pong"}.
+// socket answers the server's {"type":"ping"} with {"type":"pong"}. Room frames are
+// JSON: {"text": ..., "reply_to": {"id": ...}}.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -60,6 +61,17 @@ test('one global socket, one conversation socket at a time, pings answered', { t
   await entry(a, 'room', 'Lobby').click();
   await send(a, 'hello room');
   await expectVisible(message(a, 'hello room'));
+  // Room frames are JSON; a reply names the message it answers by id.
+  const roomSocket = sockets.find((ws) => ws.url().includes('/ws/room/'));
+  const sent = [];
+  roomSocket.on('framesent', (frame) => sent.push(JSON.parse(frame.payload)));
+  const original = message(a, 'hello room');
+  const originalId = Number(await original.getAttribute('data-id'));
+  await original.hover();
+  await original.locator('.reply-button').click();
+  await send(a, 'a reply');
+  await expectVisible(message(a, 'a reply'));
+  assert.deepEqual(sent, [{ text: 'a reply', reply_to: { id: originalId } }]);
   await entry(a, 'user', 'bob').click();
   await expectVisible(message(a, 'hi'));
 
