@@ -46,7 +46,8 @@ pub struct Passwords {
 /// A hash, with today's parameters, of 32 random bytes nobody kept: verified against when the
 /// account doesn't exist, so that a wrong name costs as much time as a wrong password.
 /// (A constant, so start-up doesn't spend an Argon2 run making one.)
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$lcRxFZqvfM9RgHwsae8Y7w$yOy7b68VkmAsFWZc7AEzNARsaMlnnoJOwRb4Gtmz37I";
+const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$lcRxFZqvfM9RgHwsae8Y7w$yOy7b68VkmAsFWZc7AEzNARsaMlnnoJOwRb4Gtmz37I";
 
 /// A turn at hashing; given back on drop.
 struct Permit<'a>(&'a Sender<()>);

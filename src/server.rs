@@ -43,9 +43,10 @@ pub fn run(config: Config) -> Result<(), String> {
         .spawn(move || hub.run(hub_rx))
         .map_err(|e| format!("starting the hub: {e}"))?;
     let listener = TcpListener::bind(&config.addr).map_err(|e| format!("listening on {}: {e}", config.addr))?;
+    deepen_backlog(&listener);
     let local = listener.local_addr().map_err(|e| e.to_string())?;
 
-    let (work_tx, work_rx) = crossbeam_channel::bounded::<Accepted>(config.workers);
+    let (work_tx, work_rx) = crossbeam_channel::bounded::<Accepted>(work_queue(config.workers));
     let ctx = Arc::new(Ctx {
         hub: HubClient::new(hub_tx.clone()),
         config: config.clone(),
@@ -84,6 +85,25 @@ pub fn run(config: Config) -> Result<(), String> {
     }
     log::info!("stopped");
     Ok(())
+}
+
+/// Connections waiting for a worker. A WebSocket handshake takes a worker for well under a
+/// millisecond, so a deep queue absorbs a reconnect storm (every browser at once after a
+/// restart) instead of answering it with 503s; per-address caps keep one client from filling it.
+fn work_queue(workers: usize) -> usize {
+    (workers * 16).max(256)
+}
+
+/// The kernel's queue of connections not yet accepted. std listens with a backlog of 128,
+/// which a reconnect storm overflows (the client's SYN is dropped and retried a second
+/// later); ask for 4096 (the kernel caps it at `net.core.somaxconn`).
+fn deepen_backlog(listener: &TcpListener) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor belongs to `listener`, which is alive and already listening for
+    // the duration of the call; listen(2) on a listening socket only changes its backlog.
+    if unsafe { libc::listen(listener.as_raw_fd(), 4096) } != 0 {
+        log::warn!("could not deepen the listen backlog: {}", std::io::Error::last_os_error());
+    }
 }
 
 /// Unblocks the acceptor's `accept()` so it sees the stop flag.

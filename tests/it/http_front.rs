@@ -181,17 +181,30 @@ fn a_client_trickling_its_head_is_cut_off_and_others_are_served() {
 
 #[test]
 fn a_full_worker_pool_answers_503_at_once() {
-    let server = Server::start(&["--workers", "1"]);
-    // The one worker waits for this connection's first request; the next waits in the queue.
+    // One worker and its queue (256 connections at the least) fill up; per-address caps are
+    // off so they don't answer first.
+    let server = Server::start(&["--workers", "1", "--rate-limits", "off"]);
     let _occupy_worker = raw(&server);
     std::thread::sleep(Duration::from_millis(100));
-    let _queued = raw(&server);
-    std::thread::sleep(Duration::from_millis(100));
     let started = Instant::now();
-    let mut refused = raw(&server);
-    refused.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    let response = read_response(&mut refused).unwrap();
-    assert_eq!(response.status, 503);
+    let mut streams: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut stream = raw(&server);
+            stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            stream
+        })
+        .collect();
+    let last = streams.last_mut().unwrap();
+    let response = read_response(last).unwrap();
+    assert_eq!(response.status, 503, "the worker is busy and the queue is full");
     assert_eq!(response.header("retry-after"), Some("5"));
-    assert!(started.elapsed() < Duration::from_secs(1), "answered at once");
+    assert!(started.elapsed() < Duration::from_secs(5), "answered at once, not after the busy worker");
+    let mut refused = 0;
+    for stream in &mut streams {
+        stream.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
+        if read_response(stream).is_ok_and(|r| r.status == 503) {
+            refused += 1;
+        }
+    }
+    assert!((1..=44).contains(&refused), "the queue held the rest: {refused} refused");
 }
