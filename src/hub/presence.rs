@@ -29,8 +29,13 @@ pub(super) struct Presence {
     last_delta: Option<Instant>,
     status_due: Option<Instant>,
     last_status: Option<Instant>,
-    /// The status array, framed, while nothing changed since.
+    /// The status array as last sent, framed. A status socket that connects gets it even if
+    /// a change has happened since: that change has a flush scheduled, which sends the new
+    /// array to every status socket, the new one included. So a connect storm serializes the
+    /// array once per flush, not once per connect.
     status_cache: Option<Arc<[u8]>>,
+    /// A change since the cached array was built.
+    status_stale: bool,
 }
 
 impl Presence {
@@ -59,7 +64,7 @@ impl Presence {
     /// Notes a change to broadcast with the next flush.
     pub fn changed(&mut self, user: UserId) {
         self.changed.insert(user);
-        self.status_cache = None;
+        self.status_stale = true;
         let now = Instant::now();
         let earliest = |last: Option<Instant>, every| last.map_or(now, |l: Instant| (l + every).max(now));
         self.delta_due.get_or_insert_with(|| earliest(self.last_delta, DELTA_EVERY));
@@ -75,7 +80,7 @@ impl Presence {
 }
 
 impl Hub {
-    /// The status array, framed (cached until the next change).
+    /// The status array for a socket that just connected (see [`Presence::status_cache`]).
     pub(super) fn status_frame(&mut self) -> Arc<[u8]> {
         if let Some(frame) = &self.presence.status_cache {
             return frame.clone();
@@ -83,6 +88,7 @@ impl Hub {
         let users = self.user_statuses();
         let frame = crate::ws::frame::json(&users);
         self.presence.status_cache = Some(frame.clone());
+        self.presence.status_stale = false;
         frame
     }
 
@@ -103,6 +109,9 @@ impl Hub {
             self.presence.status_due = None;
             self.presence.last_status = Some(now);
             let audience = self.sockets.status().to_vec();
+            if self.presence.status_stale {
+                self.presence.status_cache = None;
+            }
             if !audience.is_empty() {
                 let frame = self.status_frame();
                 for conn in &audience {

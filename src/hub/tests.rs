@@ -194,3 +194,30 @@ fn a_socket_that_stops_reading_is_cut_off() {
     assert!(hub.sockets.get(a).is_some(), "alice's socket is unaffected");
     drop(b_rx);
 }
+
+#[test]
+fn status_sockets_end_with_the_current_array_after_a_storm() {
+    let mut hub = hub();
+    let users: Vec<_> = (0..30).map(|i| register(&mut hub, &format!("user{i}"))).collect();
+    let mut status = Vec::new();
+    for (user, token) in &users {
+        open(&mut hub, *token, user, SocketTarget::Global);
+        status.push(open(&mut hub, *token, user, SocketTarget::Status).1);
+    }
+    hub.tick(Instant::now() + Duration::from_secs(5));
+    hub.finish_batch();
+    for rx in &status {
+        let arrays: Vec<_> = frames(rx).into_iter().filter(|f| f.is_array()).collect();
+        let last = arrays.last().expect("an array on connect at least");
+        assert_eq!(last.as_array().unwrap().len(), 30);
+        assert!(last.as_array().unwrap().iter().all(|u| u["online"] == true), "{last}");
+    }
+    // With no change pending, a new status socket gets the current array at once.
+    let (late, _) = register(&mut hub, "late");
+    hub.tick(Instant::now() + Duration::from_secs(10));
+    hub.finish_batch();
+    let rx = open(&mut hub, users[0].1, &users[0].0, SocketTarget::Status).1;
+    let first = frames(&rx).remove(0);
+    assert_eq!(first.as_array().unwrap().len(), 31, "the late user is listed: {first}");
+    assert_eq!(first[30]["name"], &*late.name);
+}

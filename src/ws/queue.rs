@@ -5,10 +5,15 @@
 //! front, which thousands of idle sockets would pay for; the list channel allocates as it
 //! fills, and a shared counter enforces the bound. A push over the bound fails, and the
 //! hub cuts that client off (it resyncs from history when it reconnects).
+//!
+//! The writer waits with `thread::park`, woken by the push that finds it asleep. (A blocking
+//! `recv` spins and calls `sched_yield` before it sleeps; with a hundred writers woken per
+//! room message that spinning was half the server's CPU.)
 
-use crossbeam_channel::{Receiver, Sender};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::{Arc, OnceLock};
+use std::thread::Thread;
 
 /// Bytes a socket may have waiting before it counts as not keeping up. Broadcast frames are
 /// shared, so this bounds a socket's backlog, not memory per socket: a slow reader in a busy
@@ -45,21 +50,64 @@ pub enum PushError {
     Closed,
 }
 
-#[derive(Clone, Debug)]
+/// What both ends share.
+#[derive(Debug)]
+struct Shared {
+    queued: AtomicUsize,
+    /// Live `OutboundQueue`s; the writer stops when none is left and the queue is empty.
+    senders: AtomicUsize,
+    /// The writer is (about to be) parked.
+    sleeping: AtomicBool,
+    writer: OnceLock<Thread>,
+}
+
+impl Shared {
+    fn wake_writer(&self) {
+        if self.sleeping.swap(false, Ordering::SeqCst)
+            && let Some(writer) = self.writer.get()
+        {
+            writer.unpark();
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct OutboundQueue {
     tx: Sender<Outbound>,
-    queued: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
 }
 
 pub struct OutboundReceiver {
     rx: Receiver<Outbound>,
-    queued: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
 }
 
 pub fn channel() -> (OutboundQueue, OutboundReceiver) {
     let (tx, rx) = crossbeam_channel::unbounded();
-    let queued = Arc::new(AtomicUsize::new(0));
-    (OutboundQueue { tx, queued: queued.clone() }, OutboundReceiver { rx, queued })
+    let shared = Arc::new(Shared {
+        queued: AtomicUsize::new(0),
+        senders: AtomicUsize::new(1),
+        sleeping: AtomicBool::new(false),
+        writer: OnceLock::new(),
+    });
+    (OutboundQueue { tx, shared: shared.clone() }, OutboundReceiver { rx, shared })
+}
+
+impl Clone for OutboundQueue {
+    fn clone(&self) -> Self {
+        self.shared.senders.fetch_add(1, Ordering::SeqCst);
+        OutboundQueue { tx: self.tx.clone(), shared: self.shared.clone() }
+    }
+}
+
+impl Drop for OutboundQueue {
+    fn drop(&mut self) {
+        if self.shared.senders.fetch_sub(1, Ordering::SeqCst) == 1 {
+            // The last sender: a parked writer must wake to see the queue is finished.
+            self.shared.sleeping.store(true, Ordering::SeqCst);
+            self.shared.wake_writer();
+        }
+    }
 }
 
 impl OutboundQueue {
@@ -67,36 +115,71 @@ impl OutboundQueue {
     pub fn push(&self, item: Outbound) -> Result<(), PushError> {
         let cost = item.cost();
         if cost > 0 {
-            let before = self.queued.fetch_add(cost, Ordering::Relaxed);
+            let before = self.shared.queued.fetch_add(cost, Ordering::Relaxed);
             if before + cost > QUEUE_LIMIT_BYTES {
-                self.queued.fetch_sub(cost, Ordering::Relaxed);
+                self.shared.queued.fetch_sub(cost, Ordering::Relaxed);
                 return Err(PushError::Full);
             }
         }
-        self.tx.send(item).map_err(|_| PushError::Closed)
+        self.tx.send(item).map_err(|_| PushError::Closed)?;
+        // Pairs with the fence in `recv`: either the writer sees this item, or we see it asleep.
+        fence(Ordering::SeqCst);
+        self.shared.wake_writer();
+        Ok(())
     }
 }
 
 impl OutboundReceiver {
     fn account(&self, item: Outbound) -> Outbound {
-        self.queued.fetch_sub(item.cost(), Ordering::Relaxed);
+        self.shared.queued.fetch_sub(item.cost(), Ordering::Relaxed);
         item
     }
 
-    /// Waits for the next item; `None` once every sender is gone.
+    /// The next item if one is waiting; `Err(true)` once the queue is finished (no senders
+    /// left and nothing queued).
+    fn poll(&self) -> Result<Outbound, bool> {
+        match self.rx.try_recv() {
+            Ok(item) => Ok(self.account(item)),
+            Err(TryRecvError::Disconnected) => Err(true),
+            Err(TryRecvError::Empty) => Err(self.shared.senders.load(Ordering::SeqCst) == 0),
+        }
+    }
+
+    /// Waits for the next item; `None` once every sender is gone and the queue is empty.
+    /// Only the writer thread may call this (it is the thread that gets unparked).
     pub fn recv(&self) -> Option<Outbound> {
-        self.rx.recv().ok().map(|item| self.account(item))
+        loop {
+            match self.poll() {
+                Ok(item) => return Some(item),
+                Err(true) => return None,
+                Err(false) => {}
+            }
+            self.shared.writer.get_or_init(std::thread::current);
+            self.shared.sleeping.store(true, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            match self.poll() {
+                Ok(item) => {
+                    self.shared.sleeping.store(false, Ordering::SeqCst);
+                    return Some(item);
+                }
+                Err(true) => return None,
+                // A push after this point sees `sleeping` and unparks us (or already did:
+                // then `park` returns at once).
+                Err(false) => std::thread::park(),
+            }
+        }
     }
 
     /// The next item if one is waiting.
     pub fn try_recv(&self) -> Option<Outbound> {
-        self.rx.try_recv().ok().map(|item| self.account(item))
+        self.poll().ok()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, Instant};
 
     #[test]
     fn bound_is_in_bytes_and_frees_as_the_writer_drains() {
@@ -110,5 +193,31 @@ mod tests {
         drop(receiver);
         let tiny: Arc<[u8]> = vec![1u8].into();
         assert_eq!(queue.push(Outbound::Frame(tiny)), Err(PushError::Closed));
+    }
+
+    #[test]
+    fn a_parked_writer_wakes_for_every_push_and_when_the_senders_are_gone() {
+        let (queue, receiver) = channel();
+        let writer = std::thread::spawn(move || {
+            let mut got = 0;
+            while receiver.recv().is_some() {
+                got += 1;
+            }
+            got
+        });
+        let second = queue.clone();
+        for i in 0..10_000 {
+            let sender = if i % 2 == 0 { &queue } else { &second };
+            sender.push(Outbound::Frame(vec![1u8].into())).unwrap();
+            if i % 1000 == 0 {
+                std::thread::sleep(Duration::from_millis(2)); // let the writer park
+            }
+        }
+        drop(queue);
+        std::thread::sleep(Duration::from_millis(20));
+        let started = Instant::now();
+        drop(second);
+        assert_eq!(writer.join().unwrap(), 10_000, "nothing lost, and the writer ended");
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 }
