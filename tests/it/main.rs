@@ -4,6 +4,7 @@ mod util;
 
 mod accounts;
 mod command_line;
+mod cross;
 mod durability;
 mod fuzz_regressions;
 mod hardening;
