@@ -1,11 +1,12 @@
-//! The acceptor thread: accepts TCP connections, enforces the connection caps (in total, per
-//! client address, HTTP connections per address), and queues each connection for the worker
-//! pool. It never waits for a worker: when the queue is full, or a cap is reached, it answers
-//! 503 (or 429) itself and closes.
+//! The acceptor thread: accepts TCP connections, enforces the connection caps (in total and
+//! per client address), and queues each connection for the worker pool. It never waits for a
+//! worker: when the queue is full, or a cap is reached, it answers 503 (or 429) itself and
+//! closes.
 //!
-//! It owns the connection counts. A connection carries a [`ConnPermit`]; dropping the permit
-//! (the connection ended) or upgrading it (it became a WebSocket and no longer occupies a
-//! worker) sends a note back, which the acceptor applies before its next decision.
+//! It owns the connection counts. A connection carries a [`ConnPermit`] whose drop (the
+//! connection ended) sends a note back, which the acceptor applies before its next decision.
+//! (A slow client's hold on a worker is bounded by the workers' own deadlines, see
+//! `http::request::HEAD_TIMEOUT_BUSY`.)
 
 use crate::config::Config;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
@@ -23,38 +24,16 @@ pub struct Accepted {
     pub permit: ConnPermit,
 }
 
-enum Note {
-    Closed { ip: IpAddr, http: bool },
-    Upgraded { ip: IpAddr },
-}
-
 /// A connection's place in the counts; given back when dropped.
 pub struct ConnPermit {
     ip: IpAddr,
-    http: bool,
-    notes: Sender<Note>,
-}
-
-impl ConnPermit {
-    /// The connection became a WebSocket: it no longer counts as HTTP.
-    pub fn upgraded(&mut self) {
-        if self.http {
-            self.http = false;
-            let _ = self.notes.send(Note::Upgraded { ip: self.ip });
-        }
-    }
+    closed: Sender<IpAddr>,
 }
 
 impl Drop for ConnPermit {
     fn drop(&mut self) {
-        let _ = self.notes.send(Note::Closed { ip: self.ip, http: self.http });
+        let _ = self.closed.send(self.ip);
     }
-}
-
-#[derive(Default, Clone, Copy)]
-struct PerAddress {
-    all: usize,
-    http: usize,
 }
 
 pub struct Acceptor {
@@ -62,67 +41,47 @@ pub struct Acceptor {
     work: Sender<Accepted>,
     config: Arc<Config>,
     stop: Arc<AtomicBool>,
-    notes_tx: Sender<Note>,
-    notes: Receiver<Note>,
+    closed_tx: Sender<IpAddr>,
+    closed: Receiver<IpAddr>,
     total: usize,
-    per_address: HashMap<IpAddr, PerAddress>,
+    per_address: HashMap<IpAddr, usize>,
 }
 
 /// Why a connection was turned away.
 enum Refusal {
+    /// The server as a whole: 503.
     Full,
+    /// One address has too many: 429.
     Address,
-    Busy,
 }
 
 impl Acceptor {
     pub fn new(listener: TcpListener, work: Sender<Accepted>, config: Arc<Config>, stop: Arc<AtomicBool>) -> Acceptor {
-        let (notes_tx, notes) = crossbeam_channel::unbounded();
-        Acceptor { listener, work, config, stop, notes_tx, notes, total: 0, per_address: HashMap::new() }
+        let (closed_tx, closed) = crossbeam_channel::unbounded();
+        Acceptor { listener, work, config, stop, closed_tx, closed, total: 0, per_address: HashMap::new() }
     }
 
-    /// HTTP connections one address may have at once: enough for a browser's parallel
-    /// requests, too few for one client to occupy the whole pool (a slowloris).
-    fn http_per_address(&self) -> usize {
-        (self.config.workers / 2).max(4)
-    }
-
-    fn apply_notes(&mut self) {
-        while let Ok(note) = self.notes.try_recv() {
-            let (ip, closed, http) = match note {
-                Note::Closed { ip, http } => (ip, true, http),
-                Note::Upgraded { ip } => (ip, false, true),
-            };
-            if closed {
-                self.total = self.total.saturating_sub(1);
-            }
-            if let Some(counts) = self.per_address.get_mut(&ip) {
-                if closed {
-                    counts.all = counts.all.saturating_sub(1);
-                }
-                if http {
-                    counts.http = counts.http.saturating_sub(1);
-                }
-                if counts.all == 0 {
+    fn apply_closes(&mut self) {
+        while let Ok(ip) = self.closed.try_recv() {
+            self.total = self.total.saturating_sub(1);
+            if let Some(count) = self.per_address.get_mut(&ip) {
+                *count -= 1;
+                if *count == 0 {
                     self.per_address.remove(&ip);
                 }
             }
         }
     }
 
-    fn admit(&mut self, ip: IpAddr) -> Result<(), Refusal> {
+    fn admit(&self, ip: IpAddr) -> Result<(), Refusal> {
         if self.total >= self.config.max_connections {
             return Err(Refusal::Full);
         }
-        // Behind a proxy every connection has the proxy's address; per-address caps then
-        // belong to the proxy (or to our per-client rate limits).
+        // Behind a proxy every connection has the proxy's address; the per-address cap then
+        // belongs to the proxy (our per-client rate limits still apply).
         let capped = self.config.rate_limits && !self.config.trusted_proxies.contains(&ip);
-        let counts = self.per_address.get(&ip).copied().unwrap_or_default();
-        if capped && counts.all >= self.config.max_connections_per_ip {
+        if capped && self.per_address.get(&ip).copied().unwrap_or(0) >= self.config.max_connections_per_ip {
             return Err(Refusal::Address);
-        }
-        if capped && counts.http >= self.http_per_address() {
-            return Err(Refusal::Busy);
         }
         Ok(())
     }
@@ -142,7 +101,7 @@ impl Acceptor {
                     continue;
                 }
             };
-            self.apply_notes();
+            self.apply_closes();
             if let Err(refusal) = self.admit(peer.ip()) {
                 refuse(stream, &refusal);
                 log::info!("{} refused: {}", peer.ip(), describe(&refusal));
@@ -150,10 +109,8 @@ impl Acceptor {
             }
             let _ = stream.set_nodelay(true);
             self.total += 1;
-            let counts = self.per_address.entry(peer.ip()).or_default();
-            counts.all += 1;
-            counts.http += 1;
-            let permit = ConnPermit { ip: peer.ip(), http: true, notes: self.notes_tx.clone() };
+            *self.per_address.entry(peer.ip()).or_default() += 1;
+            let permit = ConnPermit { ip: peer.ip(), closed: self.closed_tx.clone() };
             match self.work.try_send(Accepted { stream, peer, permit }) {
                 Ok(()) => {}
                 Err(TrySendError::Full(accepted) | TrySendError::Disconnected(accepted)) => {
@@ -170,7 +127,6 @@ fn describe(refusal: &Refusal) -> &'static str {
     match refusal {
         Refusal::Full => "server full",
         Refusal::Address => "too many connections from this address",
-        Refusal::Busy => "too many HTTP requests at once from this address",
     }
 }
 
@@ -178,7 +134,7 @@ fn describe(refusal: &Refusal) -> &'static str {
 fn refuse(stream: TcpStream, refusal: &Refusal) {
     let (status, reason, message) = match refusal {
         Refusal::Full => (503, "Service Unavailable", "server is full, try again"),
-        Refusal::Address | Refusal::Busy => (429, "Too Many Requests", "too many connections from your address"),
+        Refusal::Address => (429, "Too Many Requests", "too many connections from your address"),
     };
     let body = format!("{{\"error\":\"{message}\"}}");
     let response = format!(

@@ -16,17 +16,11 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::hub::{Command, HubClient, SessionUser, TokenHash};
 use crossbeam_channel::Receiver;
-use request::{HttpConn, Proxies, ReadError, Request};
+use request::{HttpConn, Proxies, ReadError, Request, Wait};
 use response::Response;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Wait for the first request of a new connection.
-const FIRST_REQUEST_WAIT: Duration = Duration::from_secs(10);
-/// Wait for the next request on a kept-alive connection.
-const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(5);
-/// ... when other connections are queued for a worker: hand this one back quickly.
-const KEEP_ALIVE_IDLE_BUSY: Duration = Duration::from_millis(50);
 /// A response write that takes longer than this ends the connection.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -76,9 +70,10 @@ pub fn serve(ctx: &Ctx, accepted: Accepted) {
     let Accepted { stream, peer, permit } = accepted;
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let mut conn = HttpConn::new(stream, peer);
-    let mut idle = FIRST_REQUEST_WAIT;
+    let mut wait = Wait::FirstRequest;
+    let busy = || !ctx.waiting.is_empty();
     loop {
-        let request = match conn.read_request(idle, &ctx.proxies()) {
+        let request = match conn.read_request(wait, &ctx.proxies(), &busy) {
             Ok(request) => request,
             Err(ReadError::Idle) => return,
             Err(ReadError::Reject(error)) => {
@@ -112,6 +107,6 @@ pub fn serve(ctx: &Ctx, accepted: Accepted) {
                 return;
             }
         }
-        idle = if ctx.waiting.is_empty() { KEEP_ALIVE_IDLE } else { KEEP_ALIVE_IDLE_BUSY };
+        wait = Wait::KeepAlive;
     }
 }

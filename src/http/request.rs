@@ -13,8 +13,17 @@ pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The most header lines.
 const MAX_HEADERS: usize = 64;
-/// Time for a whole head to arrive once its first byte has.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time for a whole head to arrive (from the first byte, or from the accept for a new
+/// connection's first request).
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// ... while other connections wait for a worker.
+pub const HEAD_TIMEOUT_BUSY: Duration = Duration::from_secs(2);
+/// Wait for the next request on a kept-alive connection.
+const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(5);
+/// ... while other connections wait for a worker: hand this one back quickly.
+const KEEP_ALIVE_IDLE_BUSY: Duration = Duration::from_millis(50);
+/// Waits are cut into slices this long, to notice when others start waiting.
+const SLICE: Duration = Duration::from_millis(250);
 /// Time for a whole body to arrive.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -66,6 +75,16 @@ impl Request {
     }
 }
 
+/// What a worker waits for.
+#[derive(Debug, Clone, Copy)]
+pub enum Wait {
+    /// The first request of a new connection: its head is due from the moment a worker
+    /// takes it.
+    FirstRequest,
+    /// The next request on a kept-alive connection.
+    KeepAlive,
+}
+
 /// Why no request came.
 #[derive(Debug)]
 pub enum ReadError {
@@ -104,23 +123,31 @@ impl HttpConn {
         (self.stream, self.buf)
     }
 
-    /// Reads more bytes before `deadline`. `Ok(0)`: the peer closed.
-    fn fill(&mut self, deadline: Instant) -> Result<usize, io::Error> {
-        let now = Instant::now();
-        if now >= deadline {
+    /// Reads more bytes, waiting at most `timeout`. `Ok(0)`: the peer closed.
+    fn fill(&mut self, timeout: Duration) -> Result<usize, io::Error> {
+        if timeout.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
         }
-        self.stream.set_read_timeout(Some(deadline - now))?;
+        self.stream.set_read_timeout(Some(timeout))?;
         let mut chunk = [0u8; 4096];
         let n = self.stream.read(&mut chunk)?;
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
     }
 
-    /// Reads the next request; waits up to `idle` for its first byte.
-    pub fn read_request(&mut self, idle: Duration, proxies: &Proxies) -> Result<Request, ReadError> {
-        let idle_deadline = Instant::now() + idle;
-        let mut head_deadline = if self.buf.is_empty() { None } else { Some(Instant::now() + HEAD_TIMEOUT) };
+    /// Reads the next request. `wait` says how long to wait for its first byte; `busy` says
+    /// whether other connections are waiting for a worker, which shortens every wait: an idle
+    /// keep-alive connection is handed back, a head must arrive within [`HEAD_TIMEOUT_BUSY`].
+    /// So a client trickling its head holds a worker at most [`HEAD_TIMEOUT`], and at most
+    /// [`HEAD_TIMEOUT_BUSY`] while anyone else waits.
+    pub fn read_request(
+        &mut self,
+        wait: Wait,
+        proxies: &Proxies,
+        busy: &dyn Fn() -> bool,
+    ) -> Result<Request, ReadError> {
+        let waiting_since = Instant::now();
+        let mut head_since = (!self.buf.is_empty()).then_some(waiting_since);
         let (mut request, head_len) = loop {
             if !self.buf.is_empty() {
                 if let Some(parsed) = parse_head(&self.buf)? {
@@ -130,15 +157,30 @@ impl HttpConn {
                     return Err(ReadError::Reject(ApiError::HeadersTooLarge));
                 }
             }
-            let deadline = *head_deadline.get_or_insert(idle_deadline);
-            match self.fill(deadline) {
+            let busy = busy();
+            let deadline = match (head_since, wait) {
+                (Some(since), _) => since + if busy { HEAD_TIMEOUT_BUSY } else { HEAD_TIMEOUT },
+                (None, Wait::FirstRequest) => waiting_since + if busy { HEAD_TIMEOUT_BUSY } else { HEAD_TIMEOUT },
+                (None, Wait::KeepAlive) => waiting_since + if busy { KEEP_ALIVE_IDLE_BUSY } else { KEEP_ALIVE_IDLE },
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(match head_since {
+                    Some(_) => ReadError::Reject(ApiError::Timeout),
+                    None => ReadError::Idle,
+                });
+            }
+            match self.fill((deadline - now).min(SLICE)) {
                 Ok(0) => return Err(ReadError::Idle),
                 Ok(_) => {
-                    if head_deadline == Some(idle_deadline) {
-                        head_deadline = Some(Instant::now() + HEAD_TIMEOUT);
+                    if head_since.is_none() {
+                        head_since = Some(match wait {
+                            Wait::FirstRequest => waiting_since,
+                            Wait::KeepAlive => Instant::now(),
+                        });
                     }
                 }
-                Err(e) if timed_out(&e) && !self.buf.is_empty() => return Err(ReadError::Reject(ApiError::Timeout)),
+                Err(e) if timed_out(&e) => continue,
                 Err(_) => return Err(ReadError::Idle),
             }
         };
@@ -153,7 +195,7 @@ impl HttpConn {
             }
             let deadline = Instant::now() + BODY_TIMEOUT;
             while self.buf.len() < length {
-                match self.fill(deadline) {
+                match self.fill(deadline.saturating_duration_since(Instant::now())) {
                     Ok(0) => return Err(ReadError::Idle),
                     Ok(_) => {}
                     Err(e) if timed_out(&e) => return Err(ReadError::Reject(ApiError::Timeout)),

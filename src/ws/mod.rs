@@ -72,7 +72,7 @@ pub fn accept(
     request: &Request,
     target: SocketTarget,
     path_user: Option<String>,
-    mut permit: ConnPermit,
+    permit: ConnPermit,
 ) {
     let refuse = |conn: &mut HttpConn, response: Response| {
         log::info!("{} ws refused {} {}", request.peer, request.path, response.status);
@@ -111,7 +111,6 @@ pub fn accept(
         ctx.hub.tell(Command::SocketClosed { conn: conn_id });
         return;
     }
-    permit.upgraded();
     let reader = reader::Reader {
         conn: conn_id,
         channel,

@@ -272,3 +272,22 @@ fn a_flood_of_large_frames_cannot_grow_memory_without_bound() {
     ws.send("served as usual");
     assert_eq!(ws.recv()["text"], "served as usual");
 }
+
+#[test]
+fn a_household_behind_one_address_is_not_refused() {
+    let server = Server::start(&[]);
+    // Three browsers' worth of kept-alive connections from one address.
+    let mut browsers: Vec<TcpStream> = (0..18)
+        .map(|_| {
+            let mut stream = TcpStream::connect(server.addr).unwrap();
+            stream.write_all(b"GET /static/favicon.svg HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            stream
+        })
+        .collect();
+    for stream in &mut browsers {
+        assert_eq!(read_response(stream).unwrap().status, 200);
+    }
+    let mut another = TcpStream::connect(server.addr).unwrap();
+    another.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut another).unwrap().status, 200, "a fourth browser is served");
+}

@@ -208,3 +208,34 @@ fn a_full_worker_pool_answers_503_at_once() {
     }
     assert!((1..=44).contains(&refused), "the queue held the rest: {refused} refused");
 }
+
+#[test]
+fn trickling_clients_hold_workers_only_briefly_while_others_wait() {
+    let server = Server::start(&["--workers", "2"]);
+    let tricklers: Vec<_> = (0..4)
+        .map(|_| {
+            let mut stream = raw(&server);
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let _ = stream.write_all(b"GET / HTTP/1.1\r\n");
+                while started.elapsed() < Duration::from_secs(12) {
+                    if stream.write_all(b"X").is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                (read_response(&mut stream).map(|r| r.status).unwrap_or(0), started.elapsed())
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    assert_eq!(server.client().get("/healthz").status, 200);
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(6), "served after {waited:?}, not after every trickler's 10 s");
+    for trickler in tricklers {
+        let (status, held) = trickler.join().unwrap();
+        assert_eq!(status, 408);
+        assert!(held < Duration::from_secs(11), "{held:?}");
+    }
+}

@@ -241,7 +241,8 @@ fn unread_counts_per_room() {
     a_room.send("while bob looks");
     a_room.recv();
     b_room.close();
-    assert!(eventually(5 * SECOND, || bob.get_json("/api/rooms")[0]["unread"] == 0), "seen while open");
+    assert!(server.wait_for_log("closed: room", 5 * SECOND), "the server saw bob leave the room");
+    assert_eq!(bob.get_json("/api/rooms")[0]["unread"], 0, "what he saw while it was open counts as read");
     a_room.send("after bob left");
     assert!(eventually(5 * SECOND, || bob.get_json("/api/rooms")[0]["unread"] == 1));
 }
