@@ -8,13 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const START_TIMEOUT_MS = 20_000;
-/**
- * Every browser context of a test connects from 127.0.0.1, and the server caps HTTP
- * connections per address at workers/2, idle keep-alive ones included (src/accept.rs): with
- * the default 16 workers two contexts opening six connections each are refused with 429.
- * More workers raise that cap; every rate limit stays on.
- */
-const DEFAULT_ARGS = ['--workers', '32'];
+/** The server's defaults: every browser context connects from 127.0.0.1 like a household. */
+const DEFAULT_ARGS = [];
 /** While editing static/ and templates/: serve them from disk (MYCHAT_ASSETS_DIR=repo root). */
 const ASSET_ARGS = process.env.MYCHAT_ASSETS_DIR ? ['--assets-dir', process.env.MYCHAT_ASSETS_DIR] : [];
 
