@@ -33,6 +33,9 @@ pub struct Config {
     pub addr: String,
     pub data_dir: PathBuf,
     pub workers: usize,
+    /// Connections that may wait for a worker before new ones are answered 503; `None`: 64
+    /// per worker, at least 1024.
+    pub queue: Option<usize>,
     pub log_level: LevelFilter,
     pub rate_limits: bool,
     pub behind_tls: bool,
@@ -56,6 +59,7 @@ impl Default for Config {
             addr: "0.0.0.0:8000".into(),
             data_dir: PathBuf::from("data"),
             workers: 16,
+            queue: None,
             log_level: LevelFilter::Info,
             rate_limits: true,
             behind_tls: false,
@@ -85,6 +89,11 @@ const OPTIONS: &[Opt] = &[
     Opt { flag: "addr", value: "HOST:PORT", help: "address to listen on [0.0.0.0:8000]" },
     Opt { flag: "data-dir", value: "DIR", help: "where users.db, chathistory.db and rooms.db live [./data]" },
     Opt { flag: "workers", value: "N", help: "HTTP worker threads [16]" },
+    Opt {
+        flag: "queue",
+        value: "N",
+        help: "connections waiting for a worker before new ones get 503 [64 per worker, at least 1024]",
+    },
     Opt { flag: "log", value: "LEVEL", help: "error, warn, info, debug or off [info]" },
     Opt {
         flag: "rate-limits",
@@ -200,6 +209,7 @@ fn apply(config: &mut Config, flag: &str, value: &str) -> Result<(), String> {
         "addr" => config.addr = value.to_string(),
         "data-dir" => config.data_dir = PathBuf::from(value),
         "workers" => config.workers = count(value, 1, 1024)?,
+        "queue" => config.queue = Some(count(value, 1, 1 << 20)?),
         "log" => {
             config.log_level = match value.to_ascii_lowercase().as_str() {
                 "off" => LevelFilter::Off,

@@ -46,7 +46,8 @@ pub fn run(config: Config) -> Result<(), String> {
     deepen_backlog(&listener);
     let local = listener.local_addr().map_err(|e| e.to_string())?;
 
-    let (work_tx, work_rx) = crossbeam_channel::bounded::<Accepted>(work_queue(config.workers));
+    let queue = config.queue.unwrap_or_else(|| work_queue(config.workers));
+    let (work_tx, work_rx) = crossbeam_channel::bounded::<Accepted>(queue);
     let ctx = Arc::new(Ctx {
         hub: HubClient::new(hub_tx.clone()),
         config: config.clone(),
@@ -89,9 +90,10 @@ pub fn run(config: Config) -> Result<(), String> {
 
 /// Connections waiting for a worker. A WebSocket handshake takes a worker for well under a
 /// millisecond, so a deep queue absorbs a reconnect storm (every browser at once after a
-/// restart) instead of answering it with 503s; per-address caps keep one client from filling it.
+/// restart) instead of answering it with 503s; a client that then dawdles is handed back
+/// within 2 s (see `http::request::HEAD_TIMEOUT_BUSY`), so the queue keeps moving.
 fn work_queue(workers: usize) -> usize {
-    (workers * 16).max(256)
+    (workers * 64).max(1024)
 }
 
 /// The kernel's queue of connections not yet accepted. std listens with a backlog of 128,

@@ -309,19 +309,30 @@ impl Hub {
         }
         let effects = std::mem::take(&mut self.effects);
         let mut overflowed = Vec::new();
+        let mut touched = Vec::new();
         for effect in effects {
             match effect {
                 Effect::Reply(send) => send(),
                 Effect::Deliver(conn, outbound) => {
-                    if let Some(socket) = self.sockets.get(conn)
-                        && socket.queue.push(outbound) == Err(PushError::Full)
-                    {
-                        overflowed.push(conn);
+                    if let Some(socket) = self.sockets.get(conn) {
+                        match socket.queue.push_quietly(outbound) {
+                            Ok(()) => touched.push(conn),
+                            Err(PushError::Full) => overflowed.push(conn),
+                            Err(PushError::Closed) => {}
+                        }
                     }
                 }
                 Effect::Close(queue, code, reason) => {
                     let _ = queue.push(Outbound::Close(code, reason));
                 }
+            }
+        }
+        // One wake-up per socket per batch, however many frames it got.
+        touched.sort_unstable();
+        touched.dedup();
+        for conn in touched {
+            if let Some(socket) = self.sockets.get(conn) {
+                socket.queue.wake();
             }
         }
         for conn in overflowed {

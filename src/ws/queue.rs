@@ -111,8 +111,18 @@ impl Drop for OutboundQueue {
 }
 
 impl OutboundQueue {
-    /// Queues an item. Close and finish always fit; frames only within the bound.
+    /// Queues an item and wakes the writer. Close and finish always fit; frames only within
+    /// the bound.
     pub fn push(&self, item: Outbound) -> Result<(), PushError> {
+        self.push_quietly(item)?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Queues an item without waking the writer: for a batch of pushes followed by one
+    /// [`OutboundQueue::wake`], so a busy room costs one wake-up per writer per batch, not
+    /// one per frame.
+    pub fn push_quietly(&self, item: Outbound) -> Result<(), PushError> {
         let cost = item.cost();
         if cost > 0 {
             let before = self.shared.queued.fetch_add(cost, Ordering::Relaxed);
@@ -121,11 +131,14 @@ impl OutboundQueue {
                 return Err(PushError::Full);
             }
         }
-        self.tx.send(item).map_err(|_| PushError::Closed)?;
-        // Pairs with the fence in `recv`: either the writer sees this item, or we see it asleep.
+        self.tx.send(item).map_err(|_| PushError::Closed)
+    }
+
+    /// Wakes the writer if it sleeps, after items were queued.
+    pub fn wake(&self) {
+        // Pairs with the fence in `recv`: either the writer sees the items, or we see it asleep.
         fence(Ordering::SeqCst);
         self.shared.wake_writer();
-        Ok(())
     }
 }
 

@@ -181,9 +181,9 @@ fn a_client_trickling_its_head_is_cut_off_and_others_are_served() {
 
 #[test]
 fn a_full_worker_pool_answers_503_at_once() {
-    // One worker and its queue (256 connections at the least) fill up; per-address caps are
-    // off so they don't answer first.
-    let server = Server::start(&["--workers", "1", "--rate-limits", "off"]);
+    // One worker and its queue of 256 fill up; per-address caps are off so they don't answer
+    // first.
+    let server = Server::start(&["--workers", "1", "--queue", "256", "--rate-limits", "off"]);
     let _occupy_worker = raw(&server);
     std::thread::sleep(Duration::from_millis(100));
     let started = Instant::now();
