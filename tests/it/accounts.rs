@@ -150,6 +150,20 @@ fn expired_sessions_are_refused() {
 }
 
 #[test]
+fn sessions_end_at_their_lifetime_however_busy() {
+    let server = Server::start(&["--session-lifetime", "2s"]);
+    let mut client = server.client();
+    client.register("ursula", "ursula-password");
+    for _ in 0..3 {
+        assert_eq!(client.get("/api/me").status, 200, "in use and within its lifetime");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Lifetimes are counted in whole seconds.
+    std::thread::sleep(Duration::from_millis(1600));
+    assert_eq!(client.get("/api/me").status, 401, "past --session-lifetime");
+}
+
+#[test]
 fn logs_never_show_passwords_or_tokens() {
     let server = Server::start(&["--log", "debug"]);
     let mut client = server.client();

@@ -127,6 +127,30 @@ fn malformed_requests_get_400() {
 }
 
 #[test]
+fn invalid_utf8_in_the_request_line_is_400_and_in_header_values_is_harmless() {
+    let server = Server::start(&[]);
+    let bad_path = send_raw(&server, b"GET /search?q=\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(bad_path.status, 400);
+    let bad_target = send_raw(&server, b"GET /\xc3\x28 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(bad_target.status, 400);
+    // obs-text in a header value is legal HTTP; it is read as replacement characters.
+    let value =
+        send_raw(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: \xff\xfe\r\nAccept-Language: \xd0\r\n\r\n");
+    assert_eq!(value.status, 200);
+    // In a form body, invalid UTF-8 decodes with replacement characters, and the rules apply.
+    let mut client = server.client();
+    let response = client.request(
+        "POST",
+        "/register",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+        b"username=%FF%FE&password=\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8",
+    );
+    assert_eq!(response.status, 303, "{}", response.text());
+    assert_eq!(client.me()["name"], "\u{FFFD}\u{FFFD}");
+    still_serving(&server);
+}
+
+#[test]
 fn static_files_have_types_etags_and_revalidate() {
     let server = Server::start(&[]);
     let mut client = server.client();
