@@ -8,10 +8,10 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  assertNoProblems, entry, eventually, expectCount, expectHidden, expectText, expectVisible, launchBrowser, message,
+  assertNoProblems, entry, eventually, expectCount, expectHidden, expectText, expectVisible, message,
   openPerson, send,
+  startSession, stopSession,
 } from './helpers/browser.mjs';
-import { startServer } from './helpers/server.mjs';
 
 const LEGACY = join(dirname(fileURLToPath(import.meta.url)), '..', 'data', 'legacy-mychat');
 
@@ -19,14 +19,10 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer({ seed: LEGACY });
-  browser = await launchBrowser();
+  ({ server, browser } = await startSession({ seed: LEGACY }));
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+after(() => stopSession({ server, browser }));
 
 test('history written by the original app reads as before', { timeout: 60_000 }, async () => {
   const { context, page, problems } = await openPerson(browser, server);

@@ -5,22 +5,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, DESKTOP, expectText, expectVisible, launchBrowser, MOBILE, openPerson, PASSWORD, register, screenshot,
+  assertNoProblems, DESKTOP, expectText, expectVisible, MOBILE, openPerson, PASSWORD, register, screenshot,
+  startSession, stopSession,
 } from './helpers/browser.mjs';
-import { startServer } from './helpers/server.mjs';
 
 let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+  ({ server, browser } = await startSession());
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+after(() => stopSession({ server, browser }));
 
 test('the login page renders cleanly on desktop and phone', { timeout: 60_000 }, async () => {
   for (const [label, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]]) {

@@ -5,23 +5,19 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, expectHidden, expectText, expectVisible, launchBrowser, message, MOBILE, newUser, screenshot,
+  assertNoProblems, entry, expectHidden, expectText, expectVisible, message, MOBILE, newUser, screenshot,
   send,
+  startSession, stopSession,
 } from './helpers/browser.mjs';
-import { startServer } from './helpers/server.mjs';
 
 let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+  ({ server, browser } = await startSession());
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+after(() => stopSession({ server, browser }));
 
 async function assertTapSize(locator, label) {
   const box = await locator.boundingBox();

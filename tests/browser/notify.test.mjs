@@ -6,22 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, eventually, expectHidden, expectText, expectVisible, launchBrowser, message, newUser, send,
+  assertNoProblems, entry, eventually, expectHidden, expectText, expectVisible, message, newUser, send,
+  startSession, stopSession,
 } from './helpers/browser.mjs';
-import { startServer } from './helpers/server.mjs';
 
 let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+  ({ server, browser } = await startSession());
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+after(() => stopSession({ server, browser }));
 
 /** Runs in the page before its scripts: a Notification that records what it is asked. */
 function recordNotifications() {

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, expectCount, expectHidden, expectText, expectVisible, launchBrowser, message, newUser,
+  assertNoProblems, entry, expectCount, expectHidden, expectText, expectVisible, message, newUser,
   screenshot, send,
+  startSession, stopSession,
 } from './helpers/browser.mjs';
-import { startServer } from './helpers/server.mjs';
 
 let server;
 let browser;
@@ -16,16 +16,12 @@ let alice;
 let bob;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+  ({ server, browser } = await startSession());
   alice = await newUser(browser, server, 'alice');
   bob = await newUser(browser, server, 'bob');
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+after(() => stopSession({ server, browser }));
 
 test('messages arrive live both ways, with unread badges and read receipts', { timeout: 60_000 }, async () => {
   const a = alice.page;

@@ -5,22 +5,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, expectHidden, expectText, expectVisible, launchBrowser, message, newUser, send,
+  assertNoProblems, entry, expectHidden, expectText, expectVisible, message, newUser, send,
+  startSession, stopSession,
 } from './helpers/browser.mjs';
-import { startServer } from './helpers/server.mjs';
 
 let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+  ({ server, browser } = await startSession());
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+after(() => stopSession({ server, browser }));
 
 /** What a page logs while its server is away: failed connections and requests. */
 const OUTAGE = [/WebSocket connection to .* failed/, /Failed to load resource/, /ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED/];

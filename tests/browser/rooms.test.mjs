@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, DESKTOP, entry, eventually, expectCount, expectHidden, expectText, expectVisible, launchBrowser,
+  assertNoProblems, DESKTOP, entry, eventually, expectCount, expectHidden, expectText, expectVisible,
   message, MOBILE, newUser, screenshot, send,
+  startSession, stopSession,
 } from './helpers/browser.mjs';
-import { startServer } from './helpers/server.mjs';
 
 const PAGE = 50;
 const FILLERS = 55;
@@ -20,16 +20,12 @@ let bob;
 let roomId;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+  ({ server, browser } = await startSession());
   alice = await newUser(browser, server, 'alice');
   bob = await newUser(browser, server, 'bob');
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+after(() => stopSession({ server, browser }));
 
 /** The hue static/js/dom.js derives from an id (FNV-1a), to check colours are per sender. */
 function hueOf(id) {

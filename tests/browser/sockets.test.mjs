@@ -6,23 +6,19 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, eventually, expectText, expectVisible, launchBrowser, message, newUser, openPerson,
+  assertNoProblems, entry, eventually, expectText, expectVisible, message, newUser, openPerson,
   register, send,
+  startSession, stopSession,
 } from './helpers/browser.mjs';
-import { startServer } from './helpers/server.mjs';
 
 let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+  ({ server, browser } = await startSession());
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+after(() => stopSession({ server, browser }));
 
 test('one global socket, one conversation socket at a time, pings answered', { timeout: 60_000 }, async () => {
   const bob = await newUser(browser, server, 'bob');

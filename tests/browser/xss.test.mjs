@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, expectHidden, expectText, expectVisible, launchBrowser, message, newUser, send,
+  assertNoProblems, entry, expectHidden, expectText, expectVisible, message, newUser, send,
   watchProblems,
+  startSession, stopSession,
 } from './helpers/browser.mjs';
-import { startServer } from './helpers/server.mjs';
 
 const EVIL_NAME = '<img src=x onerror=__xss=1>';
 const EVIL_ROOM = '<b>bold</b><img src=x onerror=window.__xss=3>';
@@ -24,14 +24,10 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+  ({ server, browser } = await startSession());
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+after(() => stopSession({ server, browser }));
 
 /** Nothing ran and no markup from user text became elements. */
 async function assertInert(page) {

@@ -1,6 +1,7 @@
 // Headless Chromium (Debian's) through playwright-core, and what the tests share: users who
 // register through the real form, polling assertions, console/CSP error capture, screenshots.
 
+import { startServer } from './server.mjs';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -130,4 +131,16 @@ export function message(page, text) {
 export async function screenshot(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+/** A server and a browser for one test file: start them in `before`, stop them in `after`. */
+export async function startSession(serverOptions) {
+  const server = await startServer(serverOptions);
+  const browser = await launchBrowser();
+  return { server, browser };
+}
+
+export async function stopSession({ server, browser }) {
+  await browser?.close();
+  await server?.dispose();
 }
