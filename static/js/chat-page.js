@@ -2,10 +2,9 @@
 // same message list, composer, receipts and reconnecting as the app, and a way back to it.
 
 import { ChatHeader } from './chat-header.js';
-import { ChatView } from './chat-view.js';
-import { Composer } from './composer.js';
 import { initConnectionBanner } from './connection.js';
 import { Conversation } from './conversation.js';
+import { conversationParts } from './conversation-parts.js';
 import { byId } from './dom.js';
 import { startGlobal } from './global.js';
 import { on, setActive, setMe } from './state.js';
@@ -16,16 +15,7 @@ const target = { kind: 'user', id: body.dataset.targetId };
 const targetName = body.dataset.targetName;
 
 const header = new ChatHeader();
-const view = new ChatView({
-  scroller: byId('messages'),
-  list: byId('message-list'),
-  bottomButton: byId('scroll-bottom'),
-  bottomCount: byId('scroll-bottom-count'),
-});
-const composer = new Composer(
-  { form: byId('composer'), input: byId('composer-input'), replyBar: byId('reply-bar') },
-  (text) => conversation.send(text, null),
-);
+const { view, composer } = conversationParts((text) => conversation.send(text, null));
 
 const back = byId('back-button');
 back.addEventListener('click', () => window.location.assign('/index'));

@@ -3,10 +3,9 @@
 // so the browser's back button and the mobile back button return to the list.
 
 import { ChatHeader } from './chat-header.js';
-import { ChatView } from './chat-view.js';
-import { Composer } from './composer.js';
 import { initConnectionBanner } from './connection.js';
 import { Conversation } from './conversation.js';
+import { conversationParts } from './conversation-parts.js';
 import { avatar, byId } from './dom.js';
 import { startGlobal } from './global.js';
 import { t } from './i18n.js';
@@ -24,16 +23,7 @@ const app = byId('app');
 const section = byId('conversation');
 const emptyState = byId('empty-state');
 const header = new ChatHeader();
-const view = new ChatView({
-  scroller: byId('messages'),
-  list: byId('message-list'),
-  bottomButton: byId('scroll-bottom'),
-  bottomCount: byId('scroll-bottom-count'),
-});
-const composer = new Composer(
-  { form: byId('composer'), input: byId('composer-input'), replyBar: byId('reply-bar') },
-  (text, replyTo) => (conversation ? conversation.send(text, replyTo) : false),
-);
+const { view, composer } = conversationParts((text, replyTo) => (conversation ? conversation.send(text, replyTo) : false));
 /** @type {Conversation|null} */
 let conversation = null;
 /** Rooms whose loss was already announced (the socket and the global event both tell). */
