@@ -226,23 +226,7 @@ impl Io {
             conn.outbuf.extend_from_slice(bytes);
             return;
         }
-        let mut written = 0;
-        let mut error = None;
-        while written < bytes.len() {
-            match (&conn.stream).write(&bytes[written..]) {
-                Ok(0) => {
-                    error = Some("the socket took no bytes".to_string());
-                    break;
-                }
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    error = Some(format!("write: {e}"));
-                    break;
-                }
-            }
-        }
+        let (written, error) = write_some(&conn.stream, bytes);
         let mut watch = None;
         if written < bytes.len() && error.is_none() {
             conn.outbuf.extend_from_slice(&bytes[written..]);
@@ -359,23 +343,7 @@ impl Io {
     /// Writes what is waiting; stops watching for writability once nothing is.
     fn flush(&mut self, id: ConnId) {
         let Some(conn) = self.live(id) else { return };
-        let mut error = None;
-        let mut written = 0;
-        while written < conn.outbuf.len() {
-            match (&conn.stream).write(&conn.outbuf[written..]) {
-                Ok(0) => {
-                    error = Some("the socket took no bytes".to_string());
-                    break;
-                }
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    error = Some(format!("write: {e}"));
-                    break;
-                }
-            }
-        }
+        let (written, error) = write_some(&conn.stream, &conn.outbuf);
         conn.outbuf.drain(..written);
         if conn.outbuf.is_empty() && conn.writing {
             conn.writing = false;
@@ -560,4 +528,20 @@ pub fn run<H: Handler>(io: &mut Io, handler: &mut H) -> io::Result<()> {
     }
     let _ = io.epoll.delete(timer.raw());
     Ok(())
+}
+
+/// Writes as much of `bytes` as a non-blocking socket takes now: how much, and the error that
+/// stopped it, if any (a full socket buffer is not an error).
+fn write_some(mut stream: &TcpStream, bytes: &[u8]) -> (usize, Option<String>) {
+    let mut written = 0;
+    while written < bytes.len() {
+        match stream.write(&bytes[written..]) {
+            Ok(0) => return (written, Some("the socket took no bytes".to_string())),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (written, Some(format!("write: {e}"))),
+        }
+    }
+    (written, None)
 }
