@@ -242,7 +242,7 @@ fn trickling_clients_hold_workers_only_briefly_while_others_wait() {
             std::thread::spawn(move || {
                 let started = Instant::now();
                 let _ = stream.write_all(b"GET / HTTP/1.1\r\n");
-                while started.elapsed() < Duration::from_secs(12) {
+                while started.elapsed() < Duration::from_secs(15) {
                     if stream.write_all(b"X").is_err() {
                         break;
                     }
@@ -257,9 +257,11 @@ fn trickling_clients_hold_workers_only_briefly_while_others_wait() {
     assert_eq!(server.client().get("/healthz").status, 200);
     let waited = started.elapsed();
     assert!(waited < Duration::from_secs(6), "served after {waited:?}, not after every trickler's 10 s");
+    // The first two are cut after 2 s because others wait; the last two then get a worker
+    // with nobody waiting behind them, so they have the full 10 s.
     for trickler in tricklers {
         let (status, held) = trickler.join().unwrap();
         assert_eq!(status, 408);
-        assert!(held < Duration::from_secs(11), "{held:?}");
+        assert!(held < Duration::from_secs(14), "{held:?}");
     }
 }
