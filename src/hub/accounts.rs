@@ -114,7 +114,7 @@ impl Hub {
         let idle = self.config.session_idle.as_secs() as i64;
         let lifetime = self.config.session_lifetime.as_secs() as i64;
         let session = self.accounts.sessions.get_mut(token)?;
-        if now - session.last_seen >= idle || now - session.created_at >= lifetime {
+        if now - session.last_seen > idle || now - session.created_at > lifetime {
             self.end_session(token);
             return None;
         }
