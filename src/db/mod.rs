@@ -164,9 +164,10 @@ impl Db {
         }
     }
 
-    /// Whether the current batch has written anything.
-    pub fn has_pending_writes(&self) -> bool {
-        self.in_transaction
+    /// Runs `sql` inside the batch's transaction, as a write would.
+    #[cfg(test)]
+    pub fn execute_in_batch(&mut self, sql: &str) -> DbResult<()> {
+        self.writing()?.execute_batch(sql)
     }
 
     /// Commits the batch, if it wrote anything. On failure everything is rolled back.

@@ -43,7 +43,7 @@ impl Hub {
             Ok(id) => id,
             Err(e) => {
                 log::error!("could not store a private message: {e}");
-                self.error_frame(conn, "message not saved, try again");
+                self.error_frame(conn, super::NOT_SAVED);
                 return;
             }
         };

@@ -129,6 +129,8 @@ pub enum Command {
 
 /// The most commands applied in one batch (one transaction).
 const MAX_BATCH: usize = 512;
+/// What a sender reads when its message could not be stored.
+const NOT_SAVED: &str = "message not saved, try again";
 
 /// Rate limits the hub enforces.
 pub(crate) struct Limits {
@@ -172,6 +174,8 @@ pub struct Hub {
     rooms: rooms::Rooms,
     limits: Limits,
     effects: Vec<Effect>,
+    /// Sockets whose messages are in the batch: told if it fails to commit.
+    senders: Vec<ConnId>,
     next_housekeeping: Instant,
     stopping: bool,
 }
@@ -219,6 +223,7 @@ impl Hub {
             presence: presence::Presence::default(),
             rooms: rooms::Rooms::default(),
             effects: Vec::new(),
+            senders: Vec::new(),
             next_housekeeping: Instant::now(),
             stopping: false,
         };
@@ -290,24 +295,27 @@ impl Hub {
         }
     }
 
-    /// Commits the batch's writes, then releases its effects. If the commit fails, the
-    /// replies are dropped (workers answer 503), senders of messages hear an error, and the
-    /// in-memory state is reloaded from the files.
+    /// Commits the batch's writes, then releases its effects. If the commit fails, nothing of
+    /// the batch is released: replies are dropped (workers answer 503), no message is echoed
+    /// or delivered, each sender of a message gets an error frame instead, and the in-memory
+    /// state is reloaded from the files.
     fn finish_batch(&mut self) {
-        let wrote = self.db.has_pending_writes();
+        let senders = std::mem::take(&mut self.senders);
+        let effects = std::mem::take(&mut self.effects);
         if let Err(e) = self.db.commit() {
             log::error!("commit failed, batch rolled back: {e}");
-            let effects = std::mem::take(&mut self.effects);
             drop(effects);
+            let frame = crate::ws::frame::event(&Event::Error { error: NOT_SAVED });
+            for conn in senders {
+                if let Some(socket) = self.sockets.get(conn) {
+                    let _ = socket.queue.push(Outbound::Frame(frame.clone()));
+                }
+            }
             if let Err(e) = self.load() {
                 log::error!("reloading state after a failed commit failed: {e}");
             }
             return;
         }
-        if wrote {
-            log::trace!("committed a batch with {} effects", self.effects.len());
-        }
-        let effects = std::mem::take(&mut self.effects);
         let mut overflowed = Vec::new();
         let mut touched = Vec::new();
         for effect in effects {

@@ -317,7 +317,7 @@ impl Hub {
             Ok(None) => Err("the message you reply to is not in this room"),
             Err(e) => {
                 log::error!("reply lookup failed: {e}");
-                Err("message not saved, try again")
+                Err(super::NOT_SAVED)
             }
         }
     }
@@ -352,7 +352,7 @@ impl Hub {
             Ok(id) => id,
             Err(e) => {
                 log::error!("could not store a room message: {e}");
-                return self.error_frame(conn, "message not saved, try again");
+                return self.error_frame(conn, super::NOT_SAVED);
             }
         };
         let Some(state) = self.rooms.by_id.get_mut(room) else { return };

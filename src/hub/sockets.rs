@@ -196,6 +196,7 @@ impl Hub {
             self.error_frame(conn, &format!("too many messages, wait {secs} s"));
             return;
         }
+        self.senders.push(conn);
         match kind {
             SocketKind::Private { target } => self.send_private(conn, &user, &target, text),
             SocketKind::Room { room } => self.send_room_message(conn, &user, &room, text, reply_to),

@@ -221,3 +221,32 @@ fn status_sockets_end_with_the_current_array_after_a_storm() {
     assert_eq!(first.as_array().unwrap().len(), 31, "the late user is listed: {first}");
     assert_eq!(first[30]["name"], &*late.name);
 }
+
+#[test]
+fn a_batch_that_fails_to_commit_releases_nothing_and_tells_the_sender() {
+    let mut hub = hub();
+    let (alice, ta) = register(&mut hub, "alice");
+    let (bob, tb) = register(&mut hub, "bob");
+    let (a, a_rx) = open(&mut hub, ta, &alice, SocketTarget::Private { target: bob.id.to_string() });
+    let (_b, b_rx) = open(&mut hub, tb, &bob, SocketTarget::Private { target: alice.id.to_string() });
+    hub.handle(Command::SocketFrame { conn: a, frame: ClientFrame::Message { text: "lost".into(), reply_to: None } });
+    // A deferred foreign-key violation in the same batch makes its COMMIT fail.
+    hub.db
+        .execute_in_batch(
+            "PRAGMA defer_foreign_keys = ON;
+             INSERT INTO rooms.room_members (room_id, user_id, added_at) VALUES ('no-such-room', 'x', 't')",
+        )
+        .unwrap();
+    hub.finish_batch();
+    let told = frames(&a_rx);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["type"], "error");
+    assert_eq!(told[0]["error"], NOT_SAVED);
+    assert!(frames(&b_rx).is_empty(), "nothing was delivered");
+    let page = Page { before: i64::MAX, after: 0, limit: 50 };
+    let history =
+        ask(&mut hub, |reply| Command::History { user: alice.id.clone(), target: bob.id.to_string(), page, reply });
+    assert!(history.unwrap().is_empty(), "nothing was stored");
+    send(&mut hub, a, "kept", None);
+    assert_eq!(frames(&b_rx)[0]["text"], "kept", "the next batch works");
+}
