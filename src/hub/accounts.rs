@@ -28,6 +28,19 @@ struct Session {
     last_seen: i64,
 }
 
+/// The oldest `last_seen` and `created_at` a live session may have (Unix seconds).
+#[derive(Clone, Copy)]
+struct Cutoffs {
+    idle_before: i64,
+    created_before: i64,
+}
+
+impl Session {
+    fn expired(&self, cutoffs: Cutoffs) -> bool {
+        self.last_seen < cutoffs.idle_before || self.created_at < cutoffs.created_before
+    }
+}
+
 #[derive(Default)]
 pub(super) struct Accounts {
     users: HashMap<UserId, UserEntry>,
@@ -109,12 +122,19 @@ fn too_many(wait: std::time::Duration) -> ApiError {
 }
 
 impl Hub {
+    /// Sessions older than these have expired (ages in whole seconds).
+    fn session_cutoffs(&self, now: i64) -> Cutoffs {
+        Cutoffs {
+            idle_before: now - self.config.session_idle.as_secs() as i64,
+            created_before: now - self.config.session_lifetime.as_secs() as i64,
+        }
+    }
+
     pub(super) fn authenticate(&mut self, token: &TokenHash) -> Option<SessionUser> {
         let now = unix_now();
-        let idle = self.config.session_idle.as_secs() as i64;
-        let lifetime = self.config.session_lifetime.as_secs() as i64;
+        let cutoffs = self.session_cutoffs(now);
         let session = self.accounts.sessions.get_mut(token)?;
-        if now - session.last_seen > idle || now - session.created_at > lifetime {
+        if session.expired(cutoffs) {
             self.end_session(token);
             return None;
         }
@@ -222,32 +242,34 @@ impl Hub {
 
     /// Forgets a session and closes the sockets opened with it.
     fn end_session(&mut self, token: &TokenHash) {
-        if self.accounts.sessions.remove(token).is_none() {
-            return;
-        }
-        if let Err(e) = self.db.delete_session(token) {
+        if self.forget_session(token)
+            && let Err(e) = self.db.delete_session(token)
+        {
             log::warn!("could not delete a session: {e}");
+        }
+    }
+
+    /// Drops a session from memory and closes the sockets opened with it; whether it existed.
+    fn forget_session(&mut self, token: &TokenHash) -> bool {
+        if self.accounts.sessions.remove(token).is_none() {
+            return false;
         }
         for conn in self.sockets.opened_with(token) {
             self.close_socket(conn, 4401, "session ended");
         }
+        true
     }
 
+    /// Ends every expired session: in memory one by one, in the file with one statement
+    /// (which also catches rows whose user no longer exists, never loaded into memory).
     pub(super) fn expire_sessions(&mut self) {
-        let now = unix_now();
-        let idle_before = now - self.config.session_idle.as_secs() as i64;
-        let created_before = now - self.config.session_lifetime.as_secs() as i64;
-        let expired: Vec<TokenHash> = self
-            .accounts
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.last_seen < idle_before || s.created_at < created_before)
-            .map(|(t, _)| *t)
-            .collect();
+        let cutoffs = self.session_cutoffs(unix_now());
+        let expired: Vec<TokenHash> =
+            self.accounts.sessions.iter().filter(|(_, s)| s.expired(cutoffs)).map(|(t, _)| *t).collect();
         for token in &expired {
-            self.end_session(token);
+            self.forget_session(token);
         }
-        if let Err(e) = self.db.delete_expired_sessions(idle_before, created_before) {
+        if let Err(e) = self.db.delete_expired_sessions(cutoffs.idle_before, cutoffs.created_before) {
             log::warn!("could not delete expired sessions: {e}");
         }
     }

@@ -140,13 +140,21 @@ fn sessions_and_users_survive_a_restart() {
 }
 
 #[test]
-fn expired_sessions_are_refused() {
-    let server = Server::start(&["--session-idle", "1s"]);
+fn expired_sessions_are_refused_and_removed() {
+    let mut server = Server::start(&["--session-idle", "1s"]);
     let mut client = server.client();
     client.register("gina", "gina-password");
+    server.client().register("hal", "hal-password");
     assert_eq!(client.get("/api/me").status, 200);
     std::thread::sleep(Duration::from_millis(2200));
     assert_eq!(client.get("/api/me").status, 401, "idle longer than --session-idle");
+    // Hal's session was never used again; the housekeeping at start-up removes it from the file.
+    server.restart();
+    assert!(server.client().get("/healthz").status == 200);
+    server.stop();
+    let sessions: i64 =
+        open_db(server.data.path(), "users.db").query_row("SELECT count(*) FROM sessions", [], |r| r.get(0)).unwrap();
+    assert_eq!(sessions, 0, "no expired session is left in users.db");
 }
 
 #[test]
