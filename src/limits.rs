@@ -84,21 +84,6 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         self.buckets.entry(key.clone()).or_insert_with(|| TokenBucket::full(rate, now)).take(rate, now)
     }
 
-    /// Like [`Limiter::take`], but only looks: nothing is taken.
-    pub fn check(&mut self, key: &K, now: Instant) -> Result<(), Duration> {
-        if !self.enabled {
-            return Ok(());
-        }
-        let rate = self.rate;
-        match self.buckets.get_mut(key) {
-            None => Ok(()),
-            Some(bucket) => {
-                let mut probe = bucket.clone();
-                probe.take(rate, now)
-            }
-        }
-    }
-
     pub fn refund(&mut self, key: &K) {
         let rate = self.rate;
         if let Some(bucket) = self.buckets.get_mut(key) {

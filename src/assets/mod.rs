@@ -77,11 +77,6 @@ impl Assets {
             Cow::Owned(b) => String::from_utf8(b).ok().map(Cow::Owned),
         }
     }
-
-    /// Every embedded static path (for tests and the bench).
-    pub fn embedded_static_paths() -> impl Iterator<Item = &'static str> {
-        embedded::STATIC_FILES.iter().map(|f| f.path)
-    }
 }
 
 #[cfg(test)]

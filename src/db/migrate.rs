@@ -8,44 +8,54 @@ use super::OpenError;
 use rusqlite::Connection;
 use std::path::Path;
 
-/// The newest schema version of each file this binary knows.
-pub const KNOWN_VERSIONS: [(&str, &str, i64); 3] =
-    [("main", "users.db", 1), ("chat", "chathistory.db", 1), ("rooms", "rooms.db", 1)];
-
 type Step = fn(&Connection) -> rusqlite::Result<()>;
 
-/// Steps per file, in file order; `steps[i]` takes the file from version `i` to `i + 1`.
-/// users.db goes first: the chat history step maps user names to ids through it.
-const STEPS: [(&str, &[Step]); 3] = [("main", &[users_v1]), ("chat", &[chat_v1]), ("rooms", &[rooms_v1])];
+/// A file, its schema name in the connection, and the steps that build it: `steps[i]` takes
+/// it from version `i` to `i + 1`, so the newest version this binary knows is `steps.len()`.
+struct FileSchema {
+    schema: &'static str,
+    file: &'static str,
+    steps: &'static [Step],
+}
 
-/// `(schema, file, version)` of each file as it is now.
-pub fn schema_versions(conn: &Connection) -> rusqlite::Result<Vec<(&'static str, &'static str, i64)>> {
-    KNOWN_VERSIONS
-        .iter()
-        .map(|(schema, file, _)| {
-            let v = conn.query_row(&format!("PRAGMA {schema}.user_version"), [], |r| r.get(0))?;
-            Ok((*schema, *file, v))
-        })
-        .collect()
+impl FileSchema {
+    fn known(&self) -> i64 {
+        self.steps.len() as i64
+    }
+
+    fn version(&self, conn: &Connection) -> rusqlite::Result<i64> {
+        conn.query_row(&format!("PRAGMA {}.user_version", self.schema), [], |r| r.get(0))
+    }
+}
+
+/// In migration order: users.db first, because the chat history step maps user names to
+/// ids through it.
+const SCHEMAS: [FileSchema; 3] = [
+    FileSchema { schema: "main", file: "users.db", steps: &[users_v1] },
+    FileSchema { schema: "chat", file: "chathistory.db", steps: &[chat_v1] },
+    FileSchema { schema: "rooms", file: "rooms.db", steps: &[rooms_v1] },
+];
+
+/// Each file with the version it has now.
+fn versions(conn: &Connection) -> rusqlite::Result<Vec<(&'static FileSchema, i64)>> {
+    SCHEMAS.iter().map(|f| Ok((f, f.version(conn)?))).collect()
 }
 
 pub fn run(conn: &Connection) -> Result<(), OpenError> {
-    let versions = schema_versions(conn)?;
-    for ((_, file, found), (_, _, known)) in versions.iter().zip(KNOWN_VERSIONS) {
-        if *found > known {
-            return Err(OpenError::TooNew { file, found: *found, known });
-        }
+    let versions = versions(conn)?;
+    if let Some((f, found)) = versions.iter().find(|(f, v)| *v > f.known()) {
+        return Err(OpenError::TooNew { file: f.file, found: *found, known: f.known() });
     }
-    if versions.iter().zip(KNOWN_VERSIONS).all(|((_, _, v), (_, _, k))| *v == k) {
+    if versions.iter().all(|(f, v)| *v == f.known()) {
         return Ok(());
     }
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| {
-        for ((schema, steps), (_, file, found)) in STEPS.iter().zip(&versions) {
-            for (i, step) in steps.iter().enumerate().skip(*found as usize) {
-                log::info!("migrating {file} from schema version {i} to {}", i + 1);
+        for (f, found) in &versions {
+            for (i, step) in f.steps.iter().enumerate().skip(*found as usize) {
+                log::info!("migrating {} from schema version {i} to {}", f.file, i + 1);
                 step(conn)?;
-                conn.execute_batch(&format!("PRAGMA {schema}.user_version = {}", i + 1))?;
+                conn.execute_batch(&format!("PRAGMA {}.user_version = {}", f.schema, i + 1))?;
             }
         }
         conn.execute_batch("COMMIT")
@@ -61,8 +71,7 @@ pub fn run(conn: &Connection) -> Result<(), OpenError> {
 pub fn backup_before_migrating(conn: &Connection, dir: &Path) -> Result<(), OpenError> {
     let legacy: i64 =
         conn.query_row("SELECT count(*) FROM main.sqlite_master WHERE name = 'users'", [], |r| r.get(0))?;
-    let versions = schema_versions(conn)?;
-    let outdated = versions.iter().zip(KNOWN_VERSIONS).any(|((_, _, v), (_, _, k))| *v < k);
+    let outdated = versions(conn)?.iter().any(|(f, v)| *v < f.known());
     if legacy == 0 || !outdated {
         return Ok(());
     }
@@ -71,10 +80,10 @@ pub fn backup_before_migrating(conn: &Connection, dir: &Path) -> Result<(), Open
         return Ok(());
     }
     std::fs::create_dir_all(&target).map_err(|e| OpenError::Io(target.clone(), e))?;
-    for (schema, file, _) in KNOWN_VERSIONS {
-        let dest = target.join(file);
+    for f in &SCHEMAS {
+        let dest = target.join(f.file);
         let dest = dest.to_string_lossy();
-        conn.execute(&format!("VACUUM {schema} INTO ?1"), [dest.as_ref()])?;
+        conn.execute(&format!("VACUUM {} INTO ?1", f.schema), [dest.as_ref()])?;
     }
     log::info!("copied the unmigrated files to {}", target.display());
     Ok(())

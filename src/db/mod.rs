@@ -13,7 +13,7 @@ mod users;
 
 pub use chat::PrivateMessage;
 
-pub use migrate::{KNOWN_VERSIONS, fold_name, schema_versions};
+pub use migrate::fold_name;
 pub use rooms::{Quote, RoomMessage, RoomRecord};
 pub use users::{SessionRecord, UserRecord};
 

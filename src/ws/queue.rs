@@ -102,10 +102,11 @@ impl Clone for OutboundQueue {
 
 impl Drop for OutboundQueue {
     fn drop(&mut self) {
-        if self.shared.senders.fetch_sub(1, Ordering::SeqCst) == 1 {
+        if self.shared.senders.fetch_sub(1, Ordering::SeqCst) == 1
+            && let Some(writer) = self.shared.writer.get()
+        {
             // The last sender: a parked writer must wake to see the queue is finished.
-            self.shared.sleeping.store(true, Ordering::SeqCst);
-            self.shared.wake_writer();
+            writer.unpark();
         }
     }
 }
