@@ -177,3 +177,16 @@ fn a_backup_taken_under_load_is_consistent_and_restores() {
     let users = sender.get_json("/api/users");
     assert_eq!(users.as_array().unwrap().len(), 6);
 }
+
+#[test]
+fn backing_up_a_directory_without_databases_is_refused() {
+    let empty = TempDir::new("empty");
+    let dest = TempDir::new("dest");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mychat"))
+        .args(["backup", &dest.path().to_string_lossy(), "--data-dir", &empty.path().to_string_lossy()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("holds no users.db: nothing to back up"));
+    assert_eq!(std::fs::read_dir(dest.path()).unwrap().count(), 0, "nothing was written");
+}

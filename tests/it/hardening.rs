@@ -211,7 +211,6 @@ fn handshakes_without_the_protocol_are_refused() {
     let plain = alice.get(&format!("/ws/global/{a}"));
     assert_eq!(plain.status, 400);
     assert_eq!(plain.error(), "this path needs a WebSocket handshake");
-    let cookie = alice.cookie_header();
     let old_version = alice.request(
         "GET",
         &format!("/ws/global/{a}"),
@@ -232,7 +231,6 @@ fn handshakes_without_the_protocol_are_refused() {
         b"",
     );
     assert_eq!(no_key.status, 400);
-    assert!(!cookie.is_empty());
 }
 
 #[test]
