@@ -11,7 +11,7 @@
 //! session.
 
 use crate::error::ApiError;
-use crate::hub::TokenHash;
+use crate::identity::TokenHash;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
 use blake2::{Blake2s256, Digest};

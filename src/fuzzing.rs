@@ -30,7 +30,7 @@ pub fn ws_frames(data: &[u8]) {
         2 => Channel::Global,
         _ => Channel::Status,
     };
-    let (frames, close) = crate::ws::reader::decode_client_bytes(channel, bytes);
+    let (frames, close) = crate::transport::reader::decode_client_bytes(channel, bytes);
     if let Some(code) = close {
         assert!(matches!(code, 1002 | 1007 | 1009), "unexpected close code {code}");
     }

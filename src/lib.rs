@@ -5,17 +5,21 @@
 //! ```text
 //! TcpListener ── acceptor ──(bounded queue)──> HTTP workers (N)
 //!                                               │ parse (httparse), route, respond
-//!                                               │ WebSocket handshake ──> two threads per socket
+//!                                               │ WebSocket handshake ──> one reader thread per socket
 //!                                               ▼
-//!   socket reader ──Command──> HUB ──Outbound──> socket writer
-//!   HTTP worker ──Command + reply channel──> HUB
+//!   socket reader ──Command──> HUB ──frames, non-blocking send──> socket
+//!   HTTP worker ──ask(closure)──> HUB ──answer after commit──> worker
+//!                                      (backlog that did not fit ──> a writer thread, while it lasts)
 //! ```
 //!
 //! * [`accept`] owns the connection counts and never waits for a worker.
-//! * [`http`] workers may block on a client (with deadlines) and run Argon2 ([`auth`]).
+//! * [`http`] workers may block on a client (with deadlines), run Argon2 ([`auth`]) and do the
+//!   WebSocket handshake ([`http::upgrade`]).
 //! * [`hub`] owns all mutable shared state, including the one SQLite connection ([`db`]); it
 //!   never blocks on a client and batches writes into one transaction per batch.
-//! * [`ws`] readers decode frames and never write; writers are the only writers of a socket.
+//! * [`transport`] is below the hub: a socket's stream and the one ordered, bounded path its
+//!   bytes take, frame encoding, and the reader loop. It knows bytes, not users.
+//! * [`identity`] holds the ids every layer shares, so none of them needs another's internals.
 //!
 //! Nothing but the hub holds state that others change; threads talk through typed channels.
 
@@ -31,9 +35,10 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 pub mod hub;
+pub mod identity;
 pub mod limits;
 pub mod logger;
 pub mod protocol;
 pub mod server;
 pub mod templates;
-pub mod ws;
+pub mod transport;

@@ -215,16 +215,21 @@ pub enum Event<'a> {
     Ping,
     Pong,
     /// Global socket: a private message arrived in a conversation the user is not viewing.
+    /// `from_id` is the original's name for the sender; `from` is the same id, kept for
+    /// clients of earlier versions of this server.
     Notify {
         id: i64,
+        from_id: &'a str,
         from: &'a str,
         from_name: &'a str,
         text: &'a str,
         time: &'a str,
         created_at: Option<&'a str>,
     },
-    /// Global socket: the user read the conversation with `user_id` (in some tab).
+    /// Global socket: the user read the conversation with `from_id` (the original's name) in
+    /// some tab; `user_id` is the same id, kept for clients of earlier versions.
     UnreadReset {
+        from_id: &'a str,
         user_id: &'a str,
     },
     /// Global and chat sockets: `reader_id` has read your messages up to `up_to`.
@@ -309,8 +314,8 @@ mod tests {
 
     #[test]
     fn events_serialize_with_their_type() {
-        let json = serde_json::to_string(&Event::UnreadReset { user_id: "u1" }).unwrap();
-        assert_eq!(json, r#"{"type":"unread_reset","user_id":"u1"}"#);
+        let json = serde_json::to_string(&Event::UnreadReset { from_id: "u1", user_id: "u1" }).unwrap();
+        assert_eq!(json, r#"{"type":"unread_reset","from_id":"u1","user_id":"u1"}"#);
         let json = serde_json::to_string(&Event::Error { error: "x" }).unwrap();
         assert_eq!(json, r#"{"type":"error","error":"x"}"#);
     }

@@ -81,7 +81,7 @@ pub fn run(config: Config) -> Result<(), String> {
         return Err("the hub thread panicked".into());
     }
     let deadline = Instant::now() + DRAIN_WAIT;
-    while crate::ws::OPEN_SOCKETS.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+    while crate::transport::OPEN_SOCKETS.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));
     }
     log::info!("stopped");

@@ -5,7 +5,7 @@ use super::Ctx;
 use super::response::Response;
 use crate::error::ApiError;
 use crate::http::request::Request;
-use crate::hub::{Command, Page, SessionUser, UserId};
+use crate::hub::{Page, SessionUser, UserId};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -56,7 +56,7 @@ fn ok() -> Response {
 
 /// GET /healthz — `ok` when the hub and the database answer.
 pub fn health(ctx: &Ctx) -> Result<Response, ApiError> {
-    ctx.hub.ask(|reply| Command::Health { reply })??;
+    ctx.hub.ask(|hub| hub.health())??;
     Ok(Response::text(200, "ok"))
 }
 
@@ -68,20 +68,20 @@ pub fn me(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
 /// GET /api/users — every user, `[{id, name, online}]`, in registration order.
 pub fn users(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     ctx.require_user(request)?;
-    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::Users { reply })?))
+    Ok(Response::json(200, &ctx.hub.ask(|hub| hub.user_statuses())?))
 }
 
 /// GET /api/unread/{user_id} — `{sender_id: count}` of unread private messages.
 pub fn unread(ctx: &Ctx, request: &Request, user: &str) -> Result<Response, ApiError> {
     let user = require_self(request, ctx, user)?.id;
-    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::Unread { user, reply })??))
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.unread(&user))??))
 }
 
 /// POST /api/mark_read/{user_id}/{target_id} — everything from target to user is read.
 pub fn mark_read(ctx: &Ctx, request: &Request, user: &str, target: &str) -> Result<Response, ApiError> {
     let user = require_self(request, ctx, user)?.id;
     let target = target.to_string();
-    ctx.hub.ask(|reply| Command::MarkRead { user, target, reply })??;
+    ctx.hub.ask(move |hub| hub.mark_read(&user, &target))??;
     Ok(ok())
 }
 
@@ -91,7 +91,7 @@ pub fn history(ctx: &Ctx, request: &Request, user: &str, target: &str) -> Result
     let user = require_self(request, ctx, user)?.id;
     let page = page(request)?;
     let target = target.to_string();
-    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::History { user, target, page, reply })??))
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.history(&user, &target, page))??))
 }
 
 fn caller(ctx: &Ctx, request: &Request) -> Result<UserId, ApiError> {
@@ -115,28 +115,28 @@ pub fn create_room(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     let user = caller(ctx, request)?;
     let NewRoom { name, description } = body(request)?;
     let description = description.unwrap_or_default();
-    let room = ctx.hub.ask(|reply| Command::CreateRoom { user, name, description, reply })??;
+    let room = ctx.hub.ask(move |hub| hub.create_room(&user, name, description))??;
     Ok(Response::json(201, &room))
 }
 
 /// GET /api/rooms — the caller's rooms with member counts and unread counts.
 pub fn rooms(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     let user = caller(ctx, request)?;
-    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::Rooms { user, reply })??))
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.rooms_of(&user))??))
 }
 
 /// GET /api/rooms/{room_id} — one room (members only).
 pub fn room(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
     let user = caller(ctx, request)?;
     let room = room.to_string();
-    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::Room { user, room, reply })??))
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.room_summary_for(&user, &room))??))
 }
 
 /// DELETE /api/rooms/{room_id} — creator only; closes the room's sockets.
 pub fn delete_room(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
     let user = caller(ctx, request)?;
     let room = room.to_string();
-    ctx.hub.ask(|reply| Command::DeleteRoom { user, room, reply })??;
+    ctx.hub.ask(move |hub| hub.delete_room(&user, &room))??;
     Ok(ok())
 }
 
@@ -146,7 +146,7 @@ pub fn add_member(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, 
     let user = caller(ctx, request)?;
     let MemberBody { user_id: member } = body(request)?;
     let room = room.to_string();
-    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::AddMember { user, room, member, reply })??))
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.add_member(&user, &room, &member))??))
 }
 
 /// POST /api/rooms/{room_id}/remove_user {user_id} — creator only; not the creator.
@@ -154,14 +154,14 @@ pub fn remove_member(ctx: &Ctx, request: &Request, room: &str) -> Result<Respons
     let user = caller(ctx, request)?;
     let MemberBody { user_id: member } = body(request)?;
     let room = room.to_string();
-    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::RemoveMember { user, room, member, reply })??))
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.remove_member(&user, &room, &member))??))
 }
 
 /// GET /api/rooms/{room_id}/members — `[{id, name, online, is_creator}]` (members only).
 pub fn members(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
     let user = caller(ctx, request)?;
     let room = room.to_string();
-    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::Members { user, room, reply })??))
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.members(&user, &room))??))
 }
 
 /// GET /api/rooms/{room_id}/history?before=&limit= — a page of the room, oldest first.
@@ -169,5 +169,5 @@ pub fn room_history(ctx: &Ctx, request: &Request, room: &str) -> Result<Response
     let user = caller(ctx, request)?;
     let page = page(request)?;
     let room = room.to_string();
-    Ok(Response::json(200, &ctx.hub.ask(|reply| Command::RoomHistory { user, room, page, reply })??))
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.room_history(&user, &room, page))??))
 }

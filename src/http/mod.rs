@@ -1,6 +1,6 @@
 //! The HTTP front: what a worker thread does with a connection. It reads requests
-//! (keep-alive, pipelining), routes them, writes responses, and hands WebSocket handshakes
-//! to [`crate::ws`]. Every bad request gets its status and the worker moves on.
+//! (keep-alive, pipelining), routes them, writes responses, and completes WebSocket handshakes
+//! ([`upgrade`]). Every bad request gets its status and the worker moves on.
 
 pub mod api;
 pub mod form;
@@ -8,13 +8,14 @@ pub mod pages;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod upgrade;
 
 use crate::accept::Accepted;
 use crate::assets::Assets;
 use crate::auth::Passwords;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::hub::{Command, HubClient, SessionUser, TokenHash};
+use crate::hub::{HubClient, SessionUser, TokenHash};
 use crossbeam_channel::Receiver;
 use request::{HttpConn, Proxies, ReadError, Request, Wait};
 use response::Response;
@@ -52,7 +53,7 @@ impl Ctx {
     pub fn session(&self, request: &Request) -> Result<Option<SessionUser>, ApiError> {
         match session_token(request) {
             None => Ok(None),
-            Some(token) => self.hub.ask(|reply| Command::Authenticate { token, reply }),
+            Some(token) => self.hub.ask(move |hub| hub.authenticate(&token)),
         }
     }
 
@@ -103,7 +104,7 @@ pub fn serve(ctx: &Ctx, accepted: Accepted) {
                 }
             }
             routes::Outcome::Upgrade(target, path_user) => {
-                crate::ws::accept(ctx, conn, &request, target, path_user, permit);
+                upgrade::upgrade(ctx, conn, &request, target, path_user, permit);
                 return;
             }
         }

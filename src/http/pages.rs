@@ -8,7 +8,7 @@ use crate::auth;
 use crate::error::ApiError;
 use crate::http::form;
 use crate::http::request::Request;
-use crate::hub::{Command, SessionUser};
+use crate::hub::SessionUser;
 use crate::templates::{self, Html, Lang, Value};
 
 fn page(ctx: &Ctx, request: &Request, status: u16, template: &str, vars: &[(&str, Value)]) -> Response {
@@ -89,7 +89,7 @@ fn attempt_login(ctx: &Ctx, request: &Request, name: &str, password: &str) -> Re
     auth::check_login_password(password)?;
     let peer = request.peer;
     let lookup = name.to_string();
-    let credentials = ctx.hub.ask(|reply| Command::LoginLookup { name: lookup, peer, reply })??;
+    let credentials = ctx.hub.ask(move |hub| hub.login_lookup(&lookup, peer))??;
     let stored = credentials.as_ref().map(|c| c.password_hash.as_str());
     let verified = ctx.passwords.verify(password, stored)?;
     let Some(credentials) = credentials.filter(|_| verified.ok) else {
@@ -100,7 +100,7 @@ fn attempt_login(ctx: &Ctx, request: &Request, name: &str, password: &str) -> Re
     let user = credentials.user;
     let (name, rehash) = (name.to_string(), verified.rehash);
     let who = user.clone();
-    ctx.hub.ask(|reply| Command::LoginSucceeded { user: who, name, peer, token, rehash, reply })??;
+    ctx.hub.ask(move |hub| hub.login_succeeded(who, &name, peer, token, rehash))??;
     Ok((user, cookie))
 }
 
@@ -124,10 +124,10 @@ fn attempt_register(
     let name = auth::clean_username(raw_name)?;
     auth::check_new_password(password)?;
     let (peer, check) = (request.peer, name.clone());
-    ctx.hub.ask(|reply| Command::CheckRegistration { name: check, peer, reply })??;
+    ctx.hub.ask(move |hub| hub.check_registration(&check, peer))??;
     let password_hash = ctx.passwords.hash(password)?;
     let (cookie, token) = auth::new_token()?;
-    let user = ctx.hub.ask(|reply| Command::Register { name, password_hash, token, reply })??;
+    let user = ctx.hub.ask(move |hub| hub.register(name, &password_hash, token))??;
     Ok((user, cookie))
 }
 
@@ -142,7 +142,7 @@ pub fn logout_page(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
 /// POST /logout — ends the session (its sockets close too) and clears the cookies.
 pub fn logout(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     if let Some(token) = session_token(request) {
-        ctx.hub.ask(|reply| Command::Logout { token, reply })?;
+        ctx.hub.ask(move |hub| hub.logout(&token))?;
     }
     Ok(Response::redirect("/")
         .with_header("set-cookie", "mychat_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
@@ -177,7 +177,7 @@ pub fn chat(ctx: &Ctx, request: &Request, target: &str) -> Result<Response, ApiE
         Err(redirect) => return Ok(redirect),
     };
     let id = target.to_string();
-    let target = ctx.hub.ask(|reply| Command::FindUser { id, reply })?.ok_or(ApiError::NotFound("no such user"))?;
+    let target = ctx.hub.ask(move |hub| hub.find_user(&id))?.ok_or(ApiError::NotFound("no such user"))?;
     Ok(page(
         ctx,
         request,
@@ -200,7 +200,7 @@ pub fn search(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     };
     let query = request.query_param("q").unwrap_or_default();
     let needle = query.trim().to_lowercase();
-    let users = ctx.hub.ask(|reply| Command::Users { reply })?;
+    let users = ctx.hub.ask(|hub| hub.user_statuses())?;
     let lang = Lang::of(request);
     let mut results = Html::default();
     let mut found = 0;

@@ -130,7 +130,7 @@ impl Hub {
         }
     }
 
-    pub(super) fn authenticate(&mut self, token: &TokenHash) -> Option<SessionUser> {
+    pub fn authenticate(&mut self, token: &TokenHash) -> Option<SessionUser> {
         let now = unix_now();
         let cutoffs = self.session_cutoffs(now);
         let session = self.accounts.sessions.get_mut(token)?;
@@ -148,19 +148,17 @@ impl Hub {
         self.accounts.session_user(&user)
     }
 
-    pub(super) fn check_registration(&mut self, name: &str, peer: IpAddr) -> Result<(), ApiError> {
+    pub fn check_registration(&mut self, name: &str, peer: IpAddr) -> Result<(), ApiError> {
         if self.accounts.name_taken(name) {
             return Err(ApiError::Conflict("that user name is taken"));
         }
-        self.limits.register_per_address.take(&address_key(peer), Instant::now()).map_err(too_many)
+        let address = address_key(peer);
+        self.limits.register_per_address.take(&address, Instant::now()).map_err(too_many)?;
+        self.undo.refunds.push(Box::new(move |limits| limits.register_per_address.refund(&address)));
+        Ok(())
     }
 
-    pub(super) fn register(
-        &mut self,
-        name: String,
-        password_hash: &str,
-        token: TokenHash,
-    ) -> Result<SessionUser, ApiError> {
+    pub fn register(&mut self, name: String, password_hash: &str, token: TokenHash) -> Result<SessionUser, ApiError> {
         // Checked again: another registration may have taken the name while we hashed.
         if self.accounts.name_taken(&name) {
             return Err(ApiError::Conflict("that user name is taken"));
@@ -175,7 +173,7 @@ impl Hub {
         Ok(user)
     }
 
-    pub(super) fn login_lookup(&mut self, name: &str, peer: IpAddr) -> Result<Option<Credentials>, ApiError> {
+    pub fn login_lookup(&mut self, name: &str, peer: IpAddr) -> Result<Option<Credentials>, ApiError> {
         let now = Instant::now();
         let account = crate::db::fold_name(name);
         let address = address_key(peer);
@@ -186,6 +184,10 @@ impl Hub {
             self.limits.login_per_account.refund(&account);
             return Err(too_many(wait));
         }
+        self.undo.refunds.push(Box::new(move |limits| {
+            limits.login_per_account.refund(&account);
+            limits.login_per_address.refund(&address);
+        }));
         let Some(entry) = self.accounts.find_by_name(name) else {
             return Ok(None);
         };
@@ -197,7 +199,7 @@ impl Hub {
         }
     }
 
-    pub(super) fn login_succeeded(
+    pub fn login_succeeded(
         &mut self,
         user: SessionUser,
         name: &str,
@@ -233,7 +235,7 @@ impl Hub {
         Ok(())
     }
 
-    pub(super) fn logout(&mut self, token: &TokenHash) {
+    pub fn logout(&mut self, token: &TokenHash) {
         if let Some(user) = self.accounts.sessions.get(token).map(|s| s.user.clone()) {
             log::info!("user {} logged out", self.accounts.get(&user).map_or("?", |u| &u.name));
         }
@@ -278,7 +280,13 @@ impl Hub {
         UserStatus { id: id.clone(), name: name.clone(), online: self.presence.is_online(id) }
     }
 
-    pub(super) fn user_statuses(&self) -> Vec<UserStatus> {
+    /// One user by id, with presence.
+    pub fn find_user(&self, id: &str) -> Option<UserStatus> {
+        self.accounts.get(id).map(|u| self.status_of(&u.id, &u.name))
+    }
+
+    /// Every user, in registration order.
+    pub fn user_statuses(&self) -> Vec<UserStatus> {
         self.accounts.ordered().map(|u| self.status_of(&u.id, &u.name)).collect()
     }
 }

@@ -65,6 +65,7 @@ impl Hub {
         if !target_viewing {
             let notify = Event::Notify {
                 id: item.id,
+                from_id: &item.sender_id,
                 from: &item.sender_id,
                 from_name: &item.user,
                 text: &item.text,
@@ -76,23 +77,23 @@ impl Hub {
         }
     }
 
-    pub(super) fn history(&self, user: &UserId, target: &str, page: Page) -> Result<Vec<PrivateItem>, ApiError> {
+    pub fn history(&self, user: &UserId, target: &str, page: Page) -> Result<Vec<PrivateItem>, ApiError> {
         let target = self.user_id(target)?;
         let rows = self.db.private_history(user, &target, page).map_err(|e| self.internal(e))?;
         Ok(rows.into_iter().map(|m| self.private_item(m)).collect())
     }
 
-    pub(super) fn unread(&self, user: &UserId) -> Result<BTreeMap<Arc<str>, i64>, ApiError> {
+    pub fn unread(&self, user: &UserId) -> Result<BTreeMap<Arc<str>, i64>, ApiError> {
         let counts = self.db.unread_counts(user).map_err(|e| self.internal(e))?;
         Ok(counts.into_iter().map(|(sender, n)| (Arc::from(sender), n)).collect())
     }
 
     /// Marks the conversation read; every tab of the reader resets its badge, and the other
     /// side learns (read receipt) how far it was read.
-    pub(super) fn mark_read(&mut self, user: &UserId, target: &str) -> Result<(), ApiError> {
+    pub fn mark_read(&mut self, user: &UserId, target: &str) -> Result<(), ApiError> {
         let target = self.user_id(target)?;
         let newest = self.db.mark_read(user, &target).map_err(|e| self.internal(e))?;
-        self.tell_user(user, &Event::UnreadReset { user_id: &target });
+        self.tell_user(user, &Event::UnreadReset { from_id: &target, user_id: &target });
         if let Some(up_to) = newest {
             let mut conns = self.sockets.globals_of(&target).to_vec();
             if target != *user {

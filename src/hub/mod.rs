@@ -1,16 +1,20 @@
 //! The hub thread: the one owner of mutable shared state — the database connection, the
 //! directory of users and sessions, rooms and their members, every open socket, presence and
-//! rate counters. Everything else talks to it through [`Command`]s and hears back through
-//! reply channels (HTTP workers) or outbound socket queues (WebSocket writers).
+//! rate counters. Workers ask it questions as closures ([`HubClient::ask`]) and get answers on
+//! reply channels; socket readers tell it what clients send ([`Command`]); it sends frames to
+//! sockets through their [`SocketHandle`](crate::transport::SocketHandle)s.
 //!
 //! The loop takes a batch of commands (all that are waiting, up to a bound), applies them, and
 //! commits their writes in one transaction. Only after the commit are the batch's effects
-//! released: replies to workers and frames to sockets. So a message is acknowledged to its
-//! sender and delivered to others only once it is durable, and durability costs one commit
-//! per batch rather than per message.
+//! released: replies to workers, frames to sockets, and the closing of sockets the batch
+//! decided to end. So a message is acknowledged to its sender and delivered to others only
+//! once it is durable, and durability costs one commit per batch rather than per message. A
+//! batch that fails to commit is undone (see `Hub::finish_batch`).
 //!
-//! The hub never blocks on a client: password hashing runs on workers, socket I/O on writer
-//! threads, history is paged. A socket whose queue is full is cut off here and now.
+//! The hub never blocks on a client: password hashing runs on workers, history is paged, and
+//! a frame is written with a non-blocking send — what does not fit waits in the socket's
+//! bounded backlog for a writer thread, and a socket whose backlog is full is cut off here and
+//! now.
 
 mod accounts;
 mod chat;
@@ -18,41 +22,24 @@ mod presence;
 mod rooms;
 mod sockets;
 
+pub use crate::db::Page;
+pub use crate::identity::{ConnId, RoomId, SessionUser, TokenHash, UserId};
 pub use sockets::{SocketKind, SocketRequest, SocketTarget};
 
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::limits::{Limiter, Rate};
-use crate::protocol::{ClientFrame, Event, Me, Member, PrivateItem, RoomItem, RoomSummary, UserStatus};
-use crate::ws::{Outbound, OutboundQueue, PushError};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use std::collections::BTreeMap;
+use crate::protocol::{ClientFrame, Event};
+use crate::transport::{PushError, frame};
+use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub type UserId = Arc<str>;
-pub type RoomId = Arc<str>;
-/// A socket's number, unique for the life of the process.
-pub type ConnId = u64;
-/// A session token's hash; the token itself never reaches the hub.
-pub type TokenHash = [u8; 32];
 /// Where the hub sends a worker its answer.
 pub type Reply<T> = Sender<T>;
-
-/// The logged-in user behind a session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionUser {
-    pub id: UserId,
-    pub name: Arc<str>,
-}
-
-impl SessionUser {
-    pub fn me(&self) -> Me {
-        Me { id: self.id.clone(), name: self.name.clone() }
-    }
-}
 
 /// What a login attempt needs to check a password off the hub.
 pub struct Credentials {
@@ -60,68 +47,20 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
-pub use crate::db::Page;
+/// A worker's question: a closure run on the hub thread with the hub, which arranges its own
+/// answer (see [`HubClient::ask`]).
+pub type Job = Box<dyn FnOnce(&mut Hub) + Send>;
 
-/// Everything the hub can be asked. HTTP workers send the variants with a `reply`; socket
-/// reader threads send the `Socket*` ones and hear back through their outbound queue.
+/// Everything the hub is sent. Workers' requests are closures ([`HubClient::ask`]), so an
+/// endpoint is a handler and a hub method, not a variant here; socket traffic and shutdown
+/// are data.
 pub enum Command {
-    /// Resolve a session cookie's hash to its user (and note the session was used).
-    Authenticate { token: TokenHash, reply: Reply<Option<SessionUser>> },
-    /// Before hashing a new password: is the name free, and may this address register now?
-    CheckRegistration { name: String, peer: IpAddr, reply: Reply<Result<(), ApiError>> },
-    /// Create an account (the password already hashed) and its first session.
-    Register { name: String, password_hash: String, token: TokenHash, reply: Reply<Result<SessionUser, ApiError>> },
-    /// A login attempt begins: the account's hash, after the attempt counted against the
-    /// account's and the address's failure budget. `None`: no such account.
-    LoginLookup { name: String, peer: IpAddr, reply: Reply<Result<Option<Credentials>, ApiError>> },
-    /// The password was right: the attempt is refunded, the session opened, and `rehash`
-    /// stored if the old hash had old parameters.
-    LoginSucceeded {
-        user: SessionUser,
-        name: String,
-        peer: IpAddr,
-        token: TokenHash,
-        rehash: Option<String>,
-        reply: Reply<Result<(), ApiError>>,
-    },
-    /// Revoke a session and close the sockets it opened.
-    Logout { token: TokenHash, reply: Reply<()> },
-    /// `GET /healthz`: the hub answers and the database answers.
-    Health { reply: Reply<Result<(), ApiError>> },
-
-    /// `GET /api/users`.
-    Users { reply: Reply<Vec<UserStatus>> },
-    /// One user by id (for `/chat/{target_id}`).
-    FindUser { id: String, reply: Reply<Option<UserStatus>> },
-    /// `GET /api/unread/{user_id}`: unread private messages per sender.
-    Unread { user: UserId, reply: Reply<Result<BTreeMap<Arc<str>, i64>, ApiError>> },
-    /// `POST /api/mark_read/{user_id}/{target_id}`.
-    MarkRead { user: UserId, target: String, reply: Reply<Result<(), ApiError>> },
-    /// `GET /api/history/{user_id}/{target_id}`.
-    History { user: UserId, target: String, page: Page, reply: Reply<Result<Vec<PrivateItem>, ApiError>> },
-
-    /// `POST /api/rooms/create`.
-    CreateRoom { user: UserId, name: String, description: String, reply: Reply<Result<RoomSummary, ApiError>> },
-    /// `GET /api/rooms`.
-    Rooms { user: UserId, reply: Reply<Result<Vec<RoomSummary>, ApiError>> },
-    /// `GET /api/rooms/{room_id}`.
-    Room { user: UserId, room: String, reply: Reply<Result<RoomSummary, ApiError>> },
-    /// `DELETE /api/rooms/{room_id}`.
-    DeleteRoom { user: UserId, room: String, reply: Reply<Result<(), ApiError>> },
-    /// `POST /api/rooms/{room_id}/add_user`.
-    AddMember { user: UserId, room: String, member: String, reply: Reply<Result<RoomSummary, ApiError>> },
-    /// `POST /api/rooms/{room_id}/remove_user`.
-    RemoveMember { user: UserId, room: String, member: String, reply: Reply<Result<RoomSummary, ApiError>> },
-    /// `GET /api/rooms/{room_id}/members`.
-    Members { user: UserId, room: String, reply: Reply<Result<Vec<Member>, ApiError>> },
-    /// `GET /api/rooms/{room_id}/history`.
-    RoomHistory { user: UserId, room: String, page: Page, reply: Reply<Result<Vec<RoomItem>, ApiError>> },
-
-    /// A WebSocket handshake, checked and registered before the worker answers 101.
-    OpenSocket { request: Box<SocketRequest>, reply: Reply<Result<SessionUser, ApiError>> },
+    /// Run a worker's job; `name` says where it comes from (for the slow-command log).
+    Ask { job: Job, name: &'static str },
     /// A decoded frame from a socket's reader.
     SocketFrame { conn: ConnId, frame: ClientFrame },
-    /// A socket's reader has finished (closed by the peer, an error, or a kick).
+    /// A socket has ended: its reader finished, or its handshake was refused or failed after
+    /// the hub registered it. Sent exactly once per socket (by its `SocketLease`).
     SocketClosed { conn: ConnId },
     /// Finish the batch in flight, close every socket with 1001, and stop.
     Shutdown,
@@ -131,6 +70,11 @@ pub enum Command {
 const MAX_BATCH: usize = 512;
 /// What a sender reads when its message could not be stored.
 const NOT_SAVED: &str = "message not saved, try again";
+/// A command that keeps the hub longer than this is logged: the hub's work per command must
+/// stay small (indexed lookups, paged answers). Tight in debug builds, which the tests run, so
+/// the suite shows any command that scans.
+const SLOW_COMMAND: Duration =
+    if cfg!(debug_assertions) { Duration::from_millis(5) } else { Duration::from_millis(50) };
 
 /// Rate limits the hub enforces.
 pub(crate) struct Limits {
@@ -155,14 +99,30 @@ impl Limits {
     }
 }
 
+/// Gives back a token taken in a batch that then failed to commit.
+type Refund = Box<dyn FnOnce(&mut Limits) + Send>;
+
 /// Something to do once the batch has committed.
 enum Effect {
     /// Answer a worker.
     Reply(Box<dyn FnOnce() + Send>),
-    /// Queue a frame on a socket, if it is still registered then.
-    Deliver(ConnId, Outbound),
-    /// Close a socket that has already left the registry.
-    Close(OutboundQueue, u16, &'static str),
+    /// Send a frame to a socket, if it is still registered then.
+    Deliver(ConnId, Arc<[u8]>),
+    /// Unregister a socket and close it with this code and reason: the end of a socket that
+    /// the batch's changes decided (logout, removal from a room...), which a failed commit
+    /// must not carry out.
+    Close(ConnId, u16, &'static str),
+}
+
+/// What a batch changed besides the database, to undo if its commit fails.
+#[derive(Default)]
+struct Undo {
+    /// Sockets registered in the batch.
+    opened: Vec<ConnId>,
+    /// Rate-limit tokens the batch took.
+    refunds: Vec<Refund>,
+    /// Sockets whose messages are in the batch: told if it fails.
+    senders: Vec<ConnId>,
 }
 
 pub struct Hub {
@@ -174,8 +134,7 @@ pub struct Hub {
     rooms: rooms::Rooms,
     limits: Limits,
     effects: Vec<Effect>,
-    /// Sockets whose messages are in the batch: told if it fails to commit.
-    senders: Vec<ConnId>,
+    undo: Undo,
     next_housekeeping: Instant,
     stopping: bool,
 }
@@ -186,26 +145,42 @@ pub struct HubClient {
     tx: Sender<Command>,
 }
 
-/// How long a worker waits for the hub before answering 503.
-const ASK_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a worker waits for the hub (to take its request, then to answer) before it
+/// answers 503.
+const ASK_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl HubClient {
     pub fn new(tx: Sender<Command>) -> HubClient {
         HubClient { tx }
     }
 
-    /// Sends a command built around a fresh reply channel and waits for the answer.
-    pub fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ApiError> {
+    /// Runs `question` on the hub thread and returns its answer, once the batch it ran in has
+    /// committed. 503 if the hub is stopping, too busy to take it or answer in time, or the
+    /// batch failed to commit.
+    pub fn ask<T, F>(&self, question: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Hub) -> T + Send + 'static,
+    {
         let (reply, answer) = crossbeam_channel::bounded(1);
-        self.tx.send(make(reply)).map_err(|_| ApiError::Unavailable("server is shutting down"))?;
-        answer.recv_timeout(ASK_TIMEOUT).map_err(|e| match e {
+        let job: Job = Box::new(move |hub: &mut Hub| {
+            let value = question(hub);
+            hub.reply(reply, value);
+        });
+        let deadline = Instant::now() + ASK_TIMEOUT;
+        let command = Command::Ask { job, name: std::any::type_name::<F>() };
+        self.tx.send_deadline(command, deadline).map_err(|e| match e {
+            SendTimeoutError::Timeout(_) => ApiError::Unavailable("server is busy, try again"),
+            SendTimeoutError::Disconnected(_) => ApiError::Unavailable("server is shutting down"),
+        })?;
+        answer.recv_deadline(deadline).map_err(|e| match e {
             RecvTimeoutError::Timeout => ApiError::Unavailable("server is busy, try again"),
             // The hub dropped the reply: its batch failed to commit, or it is stopping.
             RecvTimeoutError::Disconnected => ApiError::Unavailable("storage unavailable, try again"),
         })
     }
 
-    /// Sends a command that expects no answer.
+    /// Sends a command that expects no answer; `false` if the hub has gone.
     pub fn tell(&self, command: Command) -> bool {
         self.tx.send(command).is_ok()
     }
@@ -223,7 +198,7 @@ impl Hub {
             presence: presence::Presence::default(),
             rooms: rooms::Rooms::default(),
             effects: Vec::new(),
-            senders: Vec::new(),
+            undo: Undo::default(),
             next_housekeeping: Instant::now(),
             stopping: false,
         };
@@ -295,59 +270,75 @@ impl Hub {
         }
     }
 
-    /// Commits the batch's writes, then releases its effects. If the commit fails, nothing of
-    /// the batch is released: replies are dropped (workers answer 503), no message is echoed
-    /// or delivered, each sender of a message gets an error frame instead, and the in-memory
-    /// state is reloaded from the files.
+    /// Commits the batch's writes, then releases its effects. If the commit fails, the batch
+    /// is undone: its effects are dropped (workers answer 503, nothing is echoed or
+    /// delivered, no socket it meant to close is closed), sockets it registered are
+    /// unregistered (their handshakes are refused), rate-limit tokens it took are given back,
+    /// each sender of a message gets an error frame, and the directory is reloaded from the
+    /// files.
     fn finish_batch(&mut self) {
-        let senders = std::mem::take(&mut self.senders);
+        let undo = std::mem::take(&mut self.undo);
         let effects = std::mem::take(&mut self.effects);
-        if let Err(e) = self.db.commit() {
-            log::error!("commit failed, batch rolled back: {e}");
-            drop(effects);
-            let frame = crate::ws::frame::event(&Event::Error { error: NOT_SAVED });
-            for conn in senders {
-                if let Some(socket) = self.sockets.get(conn) {
-                    let _ = socket.queue.push(Outbound::Frame(frame.clone()));
-                }
+        match self.db.commit() {
+            Ok(()) => self.release(effects),
+            Err(e) => {
+                log::error!("commit failed, batch rolled back: {e}");
+                drop(effects);
+                self.roll_back(undo);
             }
-            if let Err(e) = self.load() {
-                log::error!("reloading state after a failed commit failed: {e}");
-            }
-            return;
         }
-        let mut overflowed = Vec::new();
-        let mut touched = Vec::new();
+    }
+
+    fn roll_back(&mut self, undo: Undo) {
+        for conn in undo.opened {
+            self.unregister(conn);
+        }
+        for refund in undo.refunds.into_iter().rev() {
+            refund(&mut self.limits);
+        }
+        let frame = frame::event(&Event::Error { error: NOT_SAVED });
+        for conn in undo.senders {
+            if let Some(socket) = self.sockets.get(conn) {
+                let _ = socket.handle.push(frame.clone());
+            }
+        }
+        if let Err(e) = self.load() {
+            log::error!("reloading state after a failed commit failed: {e}");
+        }
+    }
+
+    /// Carries out a committed batch's effects in order. A socket's frames of the batch go
+    /// out together, in one write where the way is clear.
+    fn release(&mut self, effects: Vec<Effect>) {
+        let mut frames: HashMap<ConnId, Vec<Arc<[u8]>>> = HashMap::new();
         for effect in effects {
             match effect {
                 Effect::Reply(send) => send(),
-                Effect::Deliver(conn, outbound) => {
-                    if let Some(socket) = self.sockets.get(conn) {
-                        match socket.queue.push_quietly(outbound) {
-                            Ok(()) => touched.push(conn),
-                            Err(PushError::Full) => overflowed.push(conn),
-                            Err(PushError::Closed) => {}
-                        }
+                Effect::Deliver(conn, frame) => {
+                    if self.sockets.get(conn).is_some() {
+                        frames.entry(conn).or_default().push(frame);
                     }
                 }
-                Effect::Close(queue, code, reason) => {
-                    let _ = queue.push(Outbound::Close(code, reason));
+                Effect::Close(conn, code, reason) => {
+                    if let Some(pending) = frames.remove(&conn) {
+                        self.send_frames(conn, pending);
+                    }
+                    if let Some(socket) = self.unregister(conn) {
+                        socket.handle.close(code, reason);
+                    }
                 }
             }
         }
-        // One wake-up per socket per batch, however many frames it got.
-        touched.sort_unstable();
-        touched.dedup();
-        for conn in touched {
-            if let Some(socket) = self.sockets.get(conn) {
-                socket.queue.wake();
-            }
+        for (conn, pending) in frames {
+            self.send_frames(conn, pending);
         }
-        for conn in overflowed {
-            if self.sockets.get(conn).is_some() {
-                log::info!("ws #{conn} cut off: it does not read fast enough");
-                self.kick(conn);
-            }
+    }
+
+    fn send_frames(&mut self, conn: ConnId, frames: Vec<Arc<[u8]>>) {
+        let Some(socket) = self.sockets.get(conn) else { return };
+        if socket.handle.push_all(frames) == Err(PushError::Full) {
+            log::info!("ws #{conn} cut off: it does not read fast enough");
+            self.kick(conn);
         }
     }
 
@@ -358,19 +349,15 @@ impl Hub {
         })));
     }
 
-    /// Queues an outbound item for a socket once the batch commits.
-    fn deliver(&mut self, conn: ConnId, outbound: Outbound) {
-        self.effects.push(Effect::Deliver(conn, outbound));
-    }
-
-    /// Sends an event to every socket in `conns`, serialized and framed once.
+    /// Sends an event to every socket in `conns`, serialized and framed once, once the batch
+    /// commits.
     fn broadcast(&mut self, conns: &[ConnId], event: &Event) {
         if conns.is_empty() {
             return;
         }
-        let frame = crate::ws::frame::event(event);
+        let frame = frame::event(event);
         for &conn in conns {
-            self.deliver(conn, Outbound::Frame(frame.clone()));
+            self.effects.push(Effect::Deliver(conn, frame.clone()));
         }
     }
 
@@ -384,95 +371,34 @@ impl Hub {
         ApiError::Internal
     }
 
+    /// `GET /healthz`: the hub answers and the database answers.
+    pub fn health(&mut self) -> Result<(), ApiError> {
+        self.db.ping().map_err(|e| self.internal(e))
+    }
+
     fn handle(&mut self, command: Command) {
-        match command {
-            Command::Authenticate { token, reply } => {
-                let user = self.authenticate(&token);
-                self.reply(reply, user)
+        let started = Instant::now();
+        let name = match command {
+            Command::Ask { job, name } => {
+                job(self);
+                name
             }
-            Command::CheckRegistration { name, peer, reply } => {
-                let r = self.check_registration(&name, peer);
-                self.reply(reply, r)
+            Command::SocketFrame { conn, frame } => {
+                self.socket_frame(conn, frame);
+                "socket frame"
             }
-            Command::Register { name, password_hash, token, reply } => {
-                let r = self.register(name, &password_hash, token);
-                self.reply(reply, r)
+            Command::SocketClosed { conn } => {
+                self.socket_closed(conn);
+                "socket closed"
             }
-            Command::LoginLookup { name, peer, reply } => {
-                let r = self.login_lookup(&name, peer);
-                self.reply(reply, r)
+            Command::Shutdown => {
+                self.stopping = true;
+                "shutdown"
             }
-            Command::LoginSucceeded { user, name, peer, token, rehash, reply } => {
-                let r = self.login_succeeded(user, &name, peer, token, rehash);
-                self.reply(reply, r)
-            }
-            Command::Logout { token, reply } => {
-                self.logout(&token);
-                self.reply(reply, ())
-            }
-            Command::Health { reply } => {
-                let r = self.db.ping().map_err(|e| self.internal(e));
-                self.reply(reply, r)
-            }
-            Command::Users { reply } => {
-                let users = self.user_statuses();
-                self.reply(reply, users)
-            }
-            Command::FindUser { id, reply } => {
-                let user = self.accounts.get(&id).map(|u| self.status_of(&u.id, &u.name));
-                self.reply(reply, user)
-            }
-            Command::Unread { user, reply } => {
-                let r = self.unread(&user);
-                self.reply(reply, r)
-            }
-            Command::MarkRead { user, target, reply } => {
-                let r = self.mark_read(&user, &target);
-                self.reply(reply, r)
-            }
-            Command::History { user, target, page, reply } => {
-                let r = self.history(&user, &target, page);
-                self.reply(reply, r)
-            }
-            Command::CreateRoom { user, name, description, reply } => {
-                let r = self.create_room(&user, name, description);
-                self.reply(reply, r)
-            }
-            Command::Rooms { user, reply } => {
-                let r = self.rooms_of(&user);
-                self.reply(reply, r)
-            }
-            Command::Room { user, room, reply } => {
-                let r = self.room_summary_for(&user, &room);
-                self.reply(reply, r)
-            }
-            Command::DeleteRoom { user, room, reply } => {
-                let r = self.delete_room(&user, &room);
-                self.reply(reply, r)
-            }
-            Command::AddMember { user, room, member, reply } => {
-                let r = self.add_member(&user, &room, &member);
-                self.reply(reply, r)
-            }
-            Command::RemoveMember { user, room, member, reply } => {
-                let r = self.remove_member(&user, &room, &member);
-                self.reply(reply, r)
-            }
-            Command::Members { user, room, reply } => {
-                let r = self.members(&user, &room);
-                self.reply(reply, r)
-            }
-            Command::RoomHistory { user, room, page, reply } => {
-                let r = self.room_history(&user, &room, page);
-                self.reply(reply, r)
-            }
-            Command::OpenSocket { request, reply } => {
-                let r = self.open_socket(*request);
-                self.reply(reply, r)
-            }
-            Command::SocketFrame { conn, frame } => self.socket_frame(conn, frame),
-            Command::SocketClosed { conn } => self.socket_closed(conn),
-            Command::Shutdown => self.stopping = true,
+        };
+        let took = started.elapsed();
+        if took > SLOW_COMMAND {
+            log::warn!("slow hub command: {name} took {:.1} ms", took.as_secs_f64() * 1000.0);
         }
     }
 }

@@ -6,9 +6,8 @@
 //! the seed's full `[{id, name, online}]` array to every `/ws/status` socket, at most every
 //! 250 ms and less often when the array and the audience are large, so its cost stays bounded.
 
-use super::{Hub, UserId};
+use super::{Effect, Hub, UserId};
 use crate::protocol::{Event, UserStatus};
-use crate::ws::Outbound;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -86,7 +85,7 @@ impl Hub {
             return frame.clone();
         }
         let users = self.user_statuses();
-        let frame = crate::ws::frame::json(&users);
+        let frame = crate::transport::frame::json(&users);
         self.presence.status_cache = Some(frame.clone());
         self.presence.status_stale = false;
         frame
@@ -115,7 +114,7 @@ impl Hub {
             if !audience.is_empty() {
                 let frame = self.status_frame();
                 for conn in &audience {
-                    self.deliver(*conn, Outbound::Frame(frame.clone()));
+                    self.effects.push(Effect::Deliver(*conn, frame.clone()));
                 }
                 // Pace the next array by its cost: entries sent now over the entry budget.
                 let entries = (audience.len() * self.accounts.ordered().count()) as f64;

@@ -151,12 +151,7 @@ impl Hub {
         })
     }
 
-    pub(super) fn create_room(
-        &mut self,
-        user: &UserId,
-        name: String,
-        description: String,
-    ) -> Result<RoomSummary, ApiError> {
+    pub fn create_room(&mut self, user: &UserId, name: String, description: String) -> Result<RoomSummary, ApiError> {
         let (name, description) = clean_room_fields(&name, &description)?;
         let record = RoomRecord {
             id: uuid::Uuid::new_v4().to_string(),
@@ -183,17 +178,17 @@ impl Hub {
         Ok(summary)
     }
 
-    pub(super) fn rooms_of(&self, user: &UserId) -> Result<Vec<RoomSummary>, ApiError> {
+    pub fn rooms_of(&self, user: &UserId) -> Result<Vec<RoomSummary>, ApiError> {
         let ids = self.rooms.of_user.get(user).map_or(&[][..], Vec::as_slice);
         ids.iter().filter_map(|id| self.rooms.by_id.get(id)).map(|room| self.summary(room, Some(user))).collect()
     }
 
-    pub(super) fn room_summary_for(&self, user: &UserId, room: &str) -> Result<RoomSummary, ApiError> {
+    pub fn room_summary_for(&self, user: &UserId, room: &str) -> Result<RoomSummary, ApiError> {
         let state = self.rooms.require_member(room, user)?;
         self.summary(state, Some(user))
     }
 
-    pub(super) fn delete_room(&mut self, user: &UserId, room: &str) -> Result<(), ApiError> {
+    pub fn delete_room(&mut self, user: &UserId, room: &str) -> Result<(), ApiError> {
         let id = self.rooms.require_creator(room, user)?.id.clone();
         self.db.delete_room(&id).map_err(|e| self.internal(e))?;
         let Some(state) = self.rooms.by_id.remove(&id) else { return Ok(()) };
@@ -210,7 +205,7 @@ impl Hub {
         Ok(())
     }
 
-    pub(super) fn add_member(&mut self, user: &UserId, room: &str, member: &str) -> Result<RoomSummary, ApiError> {
+    pub fn add_member(&mut self, user: &UserId, room: &str, member: &str) -> Result<RoomSummary, ApiError> {
         let state = self.rooms.require_creator(room, user)?;
         let id = state.id.clone();
         let member = self.accounts.get(member).map(|u| u.id.clone()).ok_or(ApiError::NotFound("no such user"))?;
@@ -229,7 +224,7 @@ impl Hub {
         self.summary(state, Some(user))
     }
 
-    pub(super) fn remove_member(&mut self, user: &UserId, room: &str, member: &str) -> Result<RoomSummary, ApiError> {
+    pub fn remove_member(&mut self, user: &UserId, room: &str, member: &str) -> Result<RoomSummary, ApiError> {
         let state = self.rooms.require_creator(room, user)?;
         let id = state.id.clone();
         let member = self.accounts.get(member).map(|u| u.id.clone()).ok_or(ApiError::NotFound("no such user"))?;
@@ -272,7 +267,7 @@ impl Hub {
         Ok(())
     }
 
-    pub(super) fn members(&self, user: &UserId, room: &str) -> Result<Vec<Member>, ApiError> {
+    pub fn members(&self, user: &UserId, room: &str) -> Result<Vec<Member>, ApiError> {
         let state = self.rooms.require_member(room, user)?;
         Ok(state
             .members
@@ -284,7 +279,7 @@ impl Hub {
             .collect())
     }
 
-    pub(super) fn room_history(&self, user: &UserId, room: &str, page: Page) -> Result<Vec<RoomItem>, ApiError> {
+    pub fn room_history(&self, user: &UserId, room: &str, page: Page) -> Result<Vec<RoomItem>, ApiError> {
         let state = self.rooms.require_member(room, user)?;
         let rows = self.db.room_history(&state.id, page).map_err(|e| self.internal(e))?;
         Ok(rows.into_iter().map(room_item).collect())

@@ -1,13 +1,11 @@
 //! The registry of open WebSockets: who holds each, what it is for, and the indexes the
 //! routing needs (a user's sockets, a conversation's viewers, a room's listeners).
 
-use super::{ConnId, Hub, RoomId, SessionUser, TokenHash, UserId};
+use super::{ConnId, Effect, Hub, RoomId, SessionUser, TokenHash, UserId};
 use crate::error::ApiError;
 use crate::protocol::{ClientFrame, Event};
-use crate::ws::{Outbound, OutboundQueue};
+use crate::transport::SocketHandle;
 use std::collections::HashMap;
-use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// What a handshake asked for, ids as the client wrote them.
@@ -39,17 +37,15 @@ pub struct SocketRequest {
     /// The `{user_id}` of the path; must be the session's user.
     pub path_user: Option<String>,
     pub target: SocketTarget,
-    pub queue: OutboundQueue,
-    /// Kept to cut off a socket that cannot keep up (`shutdown`, never a write).
-    pub stream: Arc<TcpStream>,
+    /// Held until the handshake's answer is released; the hub may push to it at once.
+    pub socket: SocketHandle,
 }
 
 pub(super) struct Socket {
     pub user: UserId,
     pub kind: SocketKind,
     pub token: TokenHash,
-    pub queue: OutboundQueue,
-    stream: Arc<TcpStream>,
+    pub handle: SocketHandle,
     opened: Instant,
 }
 
@@ -143,7 +139,10 @@ impl Sockets {
 }
 
 impl Hub {
-    pub(super) fn open_socket(&mut self, request: SocketRequest) -> Result<SessionUser, ApiError> {
+    /// A WebSocket handshake, checked and registered before the worker answers 101: the
+    /// session, the path's user, the per-user cap, and the target (a user; a room the caller
+    /// is a member of).
+    pub fn open_socket(&mut self, request: SocketRequest) -> Result<SessionUser, ApiError> {
         let user = self.authenticate(&request.token).ok_or(ApiError::NotLoggedIn)?;
         if request.path_user.as_deref().is_some_and(|id| id != &*user.id) {
             return Err(ApiError::Forbidden("that socket belongs to another user"));
@@ -167,22 +166,22 @@ impl Hub {
             user: user.id.clone(),
             kind: kind.clone(),
             token: request.token,
-            queue: request.queue,
-            stream: request.stream,
+            handle: request.socket,
             opened: Instant::now(),
         };
         self.sockets.insert(request.conn, socket);
+        self.undo.opened.push(request.conn);
+        if matches!(kind, SocketKind::Global) {
+            self.presence.connect(&user.id);
+        }
         log::info!("ws #{} open: {} {}", request.conn, user.name, describe(&kind));
         match kind {
-            SocketKind::Global => {
-                self.presence.connect(&user.id);
-            }
             SocketKind::Status => {
                 let frame = self.status_frame();
-                self.deliver(request.conn, Outbound::Frame(frame));
+                self.effects.push(Effect::Deliver(request.conn, frame));
             }
             SocketKind::Room { room } => self.room_viewed(&room, &user.id),
-            SocketKind::Private { .. } => {}
+            SocketKind::Global | SocketKind::Private { .. } => {}
         }
         Ok(user)
     }
@@ -196,7 +195,9 @@ impl Hub {
             self.error_frame(conn, &format!("too many messages, wait {secs} s"));
             return;
         }
-        self.senders.push(conn);
+        let refunded = user.clone();
+        self.undo.refunds.push(Box::new(move |limits| limits.messages_per_user.refund(&refunded)));
+        self.undo.senders.push(conn);
         match kind {
             SocketKind::Private { target } => self.send_private(conn, &user, &target, text),
             SocketKind::Room { room } => self.send_room_message(conn, &user, &room, text, reply_to),
@@ -204,30 +205,39 @@ impl Hub {
         }
     }
 
+    /// A socket has ended (its reader finished, or its handshake did not complete). Nothing
+    /// if the hub already let it go.
     pub(super) fn socket_closed(&mut self, conn: ConnId) {
-        let Some(socket) = self.sockets.remove(conn) else { return };
+        let Some(socket) = self.unregister(conn) else { return };
         log::info!(
             "ws #{conn} closed: {} after {:.1} s",
             describe(&socket.kind),
             socket.opened.elapsed().as_secs_f64()
         );
-        match &socket.kind {
-            SocketKind::Global => self.presence.disconnect(&socket.user),
-            SocketKind::Room { room } if self.sockets.in_room_of(room, &socket.user).is_empty() => {
-                // The last view of the room closed: everything it showed counts as read.
-                self.room_viewed(room, &socket.user)
-            }
-            _ => {}
+        if let SocketKind::Room { room } = &socket.kind
+            && self.sockets.in_room_of(room, &socket.user).is_empty()
+        {
+            // The last view of the room closed: everything it showed counts as read.
+            self.room_viewed(room, &socket.user)
         }
     }
 
-    /// Cuts a socket off at once (its queue overflowed): no more frames, the TCP connection
-    /// is shut down so its writer and reader threads end.
-    pub(super) fn kick(&mut self, conn: ConnId) {
-        if let Some(socket) = self.sockets.get(conn) {
-            let _ = socket.stream.shutdown(std::net::Shutdown::Both);
+    /// Forgets a socket: the registry and presence no longer count it. Whoever calls this
+    /// ends the socket itself (or it has ended).
+    pub(super) fn unregister(&mut self, conn: ConnId) -> Option<Socket> {
+        let socket = self.sockets.remove(conn)?;
+        if matches!(socket.kind, SocketKind::Global) {
+            self.presence.disconnect(&socket.user);
         }
-        self.socket_closed(conn);
+        Some(socket)
+    }
+
+    /// Cuts a socket off at once (it does not keep up): no more frames; its reader's next
+    /// read fails and the reader ends.
+    pub(super) fn kick(&mut self, conn: ConnId) {
+        if let Some(socket) = self.unregister(conn) {
+            socket.handle.sever();
+        }
     }
 
     /// Sends an event to every global socket of `user`.
@@ -236,11 +246,11 @@ impl Hub {
         self.broadcast(&conns, event);
     }
 
-    /// Closes a socket with a code and reason (once the batch commits) and forgets it now.
+    /// Closes a socket with a code and reason once the batch commits (frames the batch sent it
+    /// before go out first; none after). If the commit fails, the socket stays.
     pub(super) fn close_socket(&mut self, conn: ConnId, code: u16, reason: &'static str) {
-        if let Some(socket) = self.sockets.get(conn) {
-            self.effects.push(super::Effect::Close(socket.queue.clone(), code, reason));
-            self.socket_closed(conn);
+        if self.sockets.get(conn).is_some() {
+            self.effects.push(Effect::Close(conn, code, reason));
         }
     }
 }

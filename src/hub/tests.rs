@@ -3,61 +3,103 @@
 
 use super::*;
 use crate::protocol::ReplyRef;
-use crate::ws::queue::{self, OutboundReceiver};
-use std::net::{TcpListener, TcpStream};
+use crate::transport::{BACKLOG_LIMIT_BYTES, SocketHandle, Wire};
+use std::io::Read;
+use std::os::unix::net::UnixStream;
 
 fn hub() -> Hub {
     let config = Config { rate_limits: false, ..Config::default() };
     Hub::new(Db::open_in_memory().unwrap(), Arc::new(config)).unwrap()
 }
 
-/// Runs one command as a batch of its own and returns its reply.
-fn ask<T: Send + 'static>(hub: &mut Hub, make: impl FnOnce(Reply<T>) -> Command) -> T {
+/// Runs one question as a worker would (a command of its own batch) and returns the answer
+/// released after the commit; `None` if the batch released nothing.
+fn try_ask<T: Send + 'static>(hub: &mut Hub, question: impl FnOnce(&mut Hub) -> T + Send + 'static) -> Option<T> {
     let (tx, rx) = crossbeam_channel::bounded(1);
-    hub.handle(make(tx));
+    let job: Job = Box::new(move |hub: &mut Hub| {
+        let value = question(hub);
+        hub.reply(tx, value);
+    });
+    hub.handle(Command::Ask { job, name: "test" });
     hub.finish_batch();
-    rx.try_recv().expect("a reply after the batch commits")
+    rx.try_recv().ok()
+}
+
+fn ask<T: Send + 'static>(hub: &mut Hub, question: impl FnOnce(&mut Hub) -> T + Send + 'static) -> T {
+    try_ask(hub, question).expect("a reply after the batch commits")
 }
 
 fn register(hub: &mut Hub, name: &str) -> (SessionUser, TokenHash) {
     let mut token = [0u8; 32];
     token[..name.len()].copy_from_slice(name.as_bytes());
-    let user =
-        ask(hub, |reply| Command::Register { name: name.into(), password_hash: "x".into(), token, reply }).unwrap();
+    let name = name.to_string();
+    let user = ask(hub, move |hub| hub.register(name, "x", token)).unwrap();
     (user, token)
 }
 
-/// A connected stream whose peer we don't need (the hub only keeps it to shut it down).
-fn stream() -> Arc<TcpStream> {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    Arc::new(client)
+/// The client's end of a socket: reads and decodes what the server wrote.
+struct Peer {
+    stream: UnixStream,
+    buf: Vec<u8>,
+}
+
+impl Peer {
+    /// Every complete frame that has arrived: text frames as JSON, a close frame as
+    /// `{"close": code}`; pings are skipped.
+    fn frames(&mut self) -> Vec<serde_json::Value> {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("reading the socket: {e}"),
+            }
+        }
+        let mut out = Vec::new();
+        while self.buf.len() >= 2 {
+            let (start, len) = match self.buf[1] & 0x7f {
+                126 => (4, u16::from_be_bytes([self.buf[2], self.buf[3]]) as usize),
+                127 => (10, u64::from_be_bytes(self.buf[2..10].try_into().unwrap()) as usize),
+                n => (2, n as usize),
+            };
+            if self.buf.len() < start + len {
+                break;
+            }
+            let opcode = self.buf[0] & 0x0f;
+            let payload: Vec<u8> = self.buf.drain(..start + len).skip(start).collect();
+            match opcode {
+                1 => out.push(serde_json::from_slice(&payload).unwrap()),
+                8 => out.push(serde_json::json!({ "close": u16::from_be_bytes([payload[0], payload[1]]) })),
+                _ => {}
+            }
+        }
+        out
+    }
 }
 
 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1000);
 
-fn open(hub: &mut Hub, token: TokenHash, user: &SessionUser, target: SocketTarget) -> (ConnId, OutboundReceiver) {
+/// A socket as a worker makes it: held, asked for, then released (with an empty "101").
+fn open_socket(
+    hub: &mut Hub,
+    token: TokenHash,
+    user: &SessionUser,
+    target: SocketTarget,
+) -> (ConnId, SocketHandle, Peer) {
     let conn = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let (queue, receiver) = queue::channel();
-    let request = SocketRequest { conn, token, path_user: Some(user.id.to_string()), target, queue, stream: stream() };
-    ask(hub, |reply| Command::OpenSocket { request: Box::new(request), reply }).unwrap();
-    (conn, receiver)
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    theirs.set_nonblocking(true).unwrap();
+    let socket = SocketHandle::held(conn, Wire::Unix(ours));
+    let request = SocketRequest { conn, token, path_user: Some(user.id.to_string()), target, socket: socket.clone() };
+    ask(hub, move |hub| hub.open_socket(request)).unwrap();
+    socket.release(b"");
+    (conn, socket, Peer { stream: theirs, buf: Vec::new() })
 }
 
-/// Every JSON frame waiting on a socket.
-fn frames(rx: &OutboundReceiver) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    while let Some(item) = rx.try_recv() {
-        if let Outbound::Frame(bytes) = item {
-            let start = match bytes[1] & 0x7f {
-                126 => 4,
-                127 => 10,
-                _ => 2,
-            };
-            out.push(serde_json::from_slice(&bytes[start..]).unwrap());
-        }
-    }
-    out
+fn open(hub: &mut Hub, token: TokenHash, user: &SessionUser, target: SocketTarget) -> (ConnId, Peer) {
+    let (conn, _, peer) = open_socket(hub, token, user, target);
+    (conn, peer)
 }
 
 fn send(hub: &mut Hub, conn: ConnId, text: &str, reply_to: Option<ReplyRef>) {
@@ -65,19 +107,26 @@ fn send(hub: &mut Hub, conn: ConnId, text: &str, reply_to: Option<ReplyRef>) {
     hub.finish_batch();
 }
 
+/// Adds a deferred foreign-key violation to the batch, so its COMMIT fails.
+fn poison_batch(hub: &mut Hub) {
+    hub.db
+        .execute_in_batch(
+            "PRAGMA defer_foreign_keys = ON;
+             INSERT INTO rooms.room_members (room_id, user_id, added_at) VALUES ('no-such-room', 'x', 't')",
+        )
+        .unwrap();
+}
+
+const PAGE: Page = Page { before: i64::MAX, after: 0, limit: 50 };
+
 #[test]
 fn names_are_unique_regardless_of_case() {
     let mut hub = hub();
     register(&mut hub, "Ирина");
     let peer: IpAddr = [10, 0, 0, 1].into();
-    let taken = ask(&mut hub, |reply| Command::CheckRegistration { name: "ирина".into(), peer, reply });
+    let taken = ask(&mut hub, move |hub| hub.check_registration("ирина", peer));
     assert_eq!(taken, Err(ApiError::Conflict("that user name is taken")));
-    let again = ask(&mut hub, |reply| Command::Register {
-        name: "ИРИНА".into(),
-        password_hash: "x".into(),
-        token: [9; 32],
-        reply,
-    });
+    let again = ask(&mut hub, |hub| hub.register("ИРИНА".into(), "x", [9; 32]));
     assert!(matches!(again, Err(ApiError::Conflict(_))));
 }
 
@@ -85,9 +134,9 @@ fn names_are_unique_regardless_of_case() {
 fn sessions_authenticate_until_logout() {
     let mut hub = hub();
     let (alice, token) = register(&mut hub, "alice");
-    assert_eq!(ask(&mut hub, |reply| Command::Authenticate { token, reply }), Some(alice));
-    ask(&mut hub, |reply| Command::Logout { token, reply });
-    assert_eq!(ask(&mut hub, |reply| Command::Authenticate { token, reply }), None);
+    assert_eq!(ask(&mut hub, move |hub| hub.authenticate(&token)), Some(alice));
+    ask(&mut hub, move |hub| hub.logout(&token));
+    assert_eq!(ask(&mut hub, move |hub| hub.authenticate(&token)), None);
 }
 
 #[test]
@@ -97,12 +146,12 @@ fn private_message_reaches_every_tab_of_both_sides() {
     let (bob, tb) = register(&mut hub, "bob");
     let to_bob = SocketTarget::Private { target: bob.id.to_string() };
     let to_alice = SocketTarget::Private { target: alice.id.to_string() };
-    let (a1, a1_rx) = open(&mut hub, ta, &alice, to_bob.clone());
-    let (_a2, a2_rx) = open(&mut hub, ta, &alice, to_bob);
-    let (_b1, b1_rx) = open(&mut hub, tb, &bob, to_alice);
+    let (a1, mut a1_rx) = open(&mut hub, ta, &alice, to_bob.clone());
+    let (_a2, mut a2_rx) = open(&mut hub, ta, &alice, to_bob);
+    let (_b1, mut b1_rx) = open(&mut hub, tb, &bob, to_alice);
     send(&mut hub, a1, "hi bob", None);
-    for rx in [&a1_rx, &a2_rx, &b1_rx] {
-        let got = frames(rx);
+    for rx in [&mut a1_rx, &mut a2_rx, &mut b1_rx] {
+        let got = rx.frames();
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0]["text"], "hi bob");
         assert_eq!(got[0]["user"], "alice");
@@ -116,12 +165,13 @@ fn recipient_elsewhere_is_notified_on_the_global_socket() {
     let (alice, ta) = register(&mut hub, "alice");
     let (bob, tb) = register(&mut hub, "bob");
     let (a, _a_rx) = open(&mut hub, ta, &alice, SocketTarget::Private { target: bob.id.to_string() });
-    let (_g, g_rx) = open(&mut hub, tb, &bob, SocketTarget::Global);
-    frames(&g_rx);
+    let (_g, mut g_rx) = open(&mut hub, tb, &bob, SocketTarget::Global);
+    g_rx.frames();
     send(&mut hub, a, "psst", None);
-    let got = frames(&g_rx);
+    let got = g_rx.frames();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["type"], "notify");
+    assert_eq!(got[0]["from_id"], &*alice.id, "the original's field name");
     assert_eq!(got[0]["from"], &*alice.id);
     assert_eq!(got[0]["text"], "psst");
 }
@@ -136,45 +186,35 @@ fn presence_changes_are_coalesced() {
     }
     hub.tick(Instant::now() + Duration::from_secs(1));
     hub.finish_batch();
-    for rx in &receivers {
-        let got = frames(rx);
+    for rx in &mut receivers {
+        let got = rx.frames();
         assert_eq!(got.len(), 1, "one presence event, not one per connect: {got:?}");
         assert_eq!(got[0]["type"], "presence");
     }
-    assert!(frames(&receivers[0]).is_empty());
+    assert!(receivers[0].frames().is_empty());
 }
 
 #[test]
 fn replies_quote_stored_messages_and_forged_quotes_are_refused() {
     let mut hub = hub();
     let (alice, ta) = register(&mut hub, "alice");
-    let room = ask(&mut hub, |reply| Command::CreateRoom {
-        user: alice.id.clone(),
-        name: " Garden ".into(),
-        description: "".into(),
-        reply,
-    })
-    .unwrap();
+    let creator = alice.id.clone();
+    let room = ask(&mut hub, move |hub| hub.create_room(&creator, " Garden ".into(), "".into())).unwrap();
     assert_eq!(room.name, "Garden");
-    let (conn, rx) = open(&mut hub, ta, &alice, SocketTarget::Room { room: room.id.to_string() });
+    let (conn, mut rx) = open(&mut hub, ta, &alice, SocketTarget::Room { room: room.id.to_string() });
     send(&mut hub, conn, "original", None);
-    let original = frames(&rx).pop().unwrap();
+    let original = rx.frames().pop().unwrap();
     let id = original["id"].as_i64().unwrap();
     send(&mut hub, conn, "reply", Some(ReplyRef::Id(id)));
-    let reply = frames(&rx).pop().unwrap();
+    let reply = rx.frames().pop().unwrap();
     assert_eq!(reply["reply_to"]["text"], "original");
     assert_eq!(reply["reply_to"]["sender_name"], "alice");
     let forged = ReplyRef::Quote { sender_id: alice.id.to_string(), text: "never said".into() };
     send(&mut hub, conn, "reply", Some(forged));
-    let error = frames(&rx).pop().unwrap();
+    let error = rx.frames().pop().unwrap();
     assert_eq!(error["type"], "error");
-    let history = ask(&mut hub, |reply| Command::RoomHistory {
-        user: alice.id.clone(),
-        room: room.id.to_string(),
-        page: Page { before: i64::MAX, after: 0, limit: 50 },
-        reply,
-    })
-    .unwrap();
+    let (reader, room_id) = (alice.id.clone(), room.id.to_string());
+    let history = ask(&mut hub, move |hub| hub.room_history(&reader, &room_id, PAGE)).unwrap();
     assert_eq!(history.len(), 2, "the forged reply was not stored");
 }
 
@@ -183,16 +223,22 @@ fn a_socket_that_stops_reading_is_cut_off() {
     let mut hub = hub();
     let (alice, ta) = register(&mut hub, "alice");
     let (bob, tb) = register(&mut hub, "bob");
-    let (a, a_rx) = open(&mut hub, ta, &alice, SocketTarget::Private { target: bob.id.to_string() });
-    let (b, b_rx) = open(&mut hub, tb, &bob, SocketTarget::Private { target: alice.id.to_string() });
+    let (a, mut a_rx) = open(&mut hub, ta, &alice, SocketTarget::Private { target: bob.id.to_string() });
+    let (b, _b_rx) = open(&mut hub, tb, &bob, SocketTarget::Private { target: alice.id.to_string() });
     let big = "x".repeat(crate::protocol::MAX_TEXT_CHARS);
-    for _ in 0..(queue::QUEUE_LIMIT_BYTES / big.len() + 2) {
+    // Bob's peer never reads: first the socket buffer fills, then his backlog, then he is cut.
+    let mut sent = 0;
+    while hub.sockets.get(b).is_some() {
         send(&mut hub, a, &big, None);
-        frames(&a_rx); // alice's tab keeps up; bob's never reads
+        a_rx.frames(); // alice's tab keeps up
+        sent += 1;
+        assert!(sent < 4 * BACKLOG_LIMIT_BYTES / big.len(), "bob was never cut off");
     }
-    assert!(hub.sockets.get(b).is_none(), "bob's socket was dropped");
+    // Not at the first full socket buffer: only once the backlog bound was reached.
+    assert!(sent * big.len() > BACKLOG_LIMIT_BYTES / 2, "cut off too early ({sent} sent)");
     assert!(hub.sockets.get(a).is_some(), "alice's socket is unaffected");
-    drop(b_rx);
+    send(&mut hub, a, "still here", None);
+    assert_eq!(a_rx.frames().pop().unwrap()["text"], "still here");
 }
 
 #[test]
@@ -206,8 +252,8 @@ fn status_sockets_end_with_the_current_array_after_a_storm() {
     }
     hub.tick(Instant::now() + Duration::from_secs(5));
     hub.finish_batch();
-    for rx in &status {
-        let arrays: Vec<_> = frames(rx).into_iter().filter(|f| f.is_array()).collect();
+    for rx in &mut status {
+        let arrays: Vec<_> = rx.frames().into_iter().filter(|f| f.is_array()).collect();
         let last = arrays.last().expect("an array on connect at least");
         assert_eq!(last.as_array().unwrap().len(), 30);
         assert!(last.as_array().unwrap().iter().all(|u| u["online"] == true), "{last}");
@@ -216,8 +262,8 @@ fn status_sockets_end_with_the_current_array_after_a_storm() {
     let (late, _) = register(&mut hub, "late");
     hub.tick(Instant::now() + Duration::from_secs(10));
     hub.finish_batch();
-    let rx = open(&mut hub, users[0].1, &users[0].0, SocketTarget::Status).1;
-    let first = frames(&rx).remove(0);
+    let mut rx = open(&mut hub, users[0].1, &users[0].0, SocketTarget::Status).1;
+    let first = rx.frames().remove(0);
     assert_eq!(first.as_array().unwrap().len(), 31, "the late user is listed: {first}");
     assert_eq!(first[30]["name"], &*late.name);
 }
@@ -227,26 +273,100 @@ fn a_batch_that_fails_to_commit_releases_nothing_and_tells_the_sender() {
     let mut hub = hub();
     let (alice, ta) = register(&mut hub, "alice");
     let (bob, tb) = register(&mut hub, "bob");
-    let (a, a_rx) = open(&mut hub, ta, &alice, SocketTarget::Private { target: bob.id.to_string() });
-    let (_b, b_rx) = open(&mut hub, tb, &bob, SocketTarget::Private { target: alice.id.to_string() });
+    let (a, mut a_rx) = open(&mut hub, ta, &alice, SocketTarget::Private { target: bob.id.to_string() });
+    let (_b, mut b_rx) = open(&mut hub, tb, &bob, SocketTarget::Private { target: alice.id.to_string() });
     hub.handle(Command::SocketFrame { conn: a, frame: ClientFrame::Message { text: "lost".into(), reply_to: None } });
-    // A deferred foreign-key violation in the same batch makes its COMMIT fail.
-    hub.db
-        .execute_in_batch(
-            "PRAGMA defer_foreign_keys = ON;
-             INSERT INTO rooms.room_members (room_id, user_id, added_at) VALUES ('no-such-room', 'x', 't')",
-        )
-        .unwrap();
+    poison_batch(&mut hub);
     hub.finish_batch();
-    let told = frames(&a_rx);
+    let told = a_rx.frames();
     assert_eq!(told.len(), 1, "{told:?}");
     assert_eq!(told[0]["type"], "error");
     assert_eq!(told[0]["error"], NOT_SAVED);
-    assert!(frames(&b_rx).is_empty(), "nothing was delivered");
-    let page = Page { before: i64::MAX, after: 0, limit: 50 };
-    let history =
-        ask(&mut hub, |reply| Command::History { user: alice.id.clone(), target: bob.id.to_string(), page, reply });
+    assert!(b_rx.frames().is_empty(), "nothing was delivered");
+    let (reader, other) = (alice.id.clone(), bob.id.to_string());
+    let history = ask(&mut hub, move |hub| hub.history(&reader, &other, PAGE));
     assert!(history.unwrap().is_empty(), "nothing was stored");
     send(&mut hub, a, "kept", None);
-    assert_eq!(frames(&b_rx)[0]["text"], "kept", "the next batch works");
+    assert_eq!(b_rx.frames()[0]["text"], "kept", "the next batch works");
+}
+
+#[test]
+fn a_handshake_whose_batch_fails_leaves_no_socket_and_no_presence() {
+    let mut hub = hub();
+    let (alice, ta) = register(&mut hub, "alice");
+    let (bob, tb) = register(&mut hub, "bob");
+    let (_watcher, mut watcher_rx) = open(&mut hub, tb, &bob, SocketTarget::Global);
+    hub.tick(Instant::now() + Duration::from_secs(1));
+    hub.finish_batch();
+    watcher_rx.frames();
+
+    // Alice's global socket is registered in a batch whose commit fails.
+    let (ours, _theirs) = UnixStream::pair().unwrap();
+    let socket = SocketHandle::held(1, Wire::Unix(ours));
+    let request = SocketRequest {
+        conn: 1,
+        token: ta,
+        path_user: Some(alice.id.to_string()),
+        target: SocketTarget::Global,
+        socket,
+    };
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let job: Job = Box::new(move |hub: &mut Hub| {
+        let opened = hub.open_socket(request);
+        hub.reply(tx, opened);
+    });
+    hub.handle(Command::Ask { job, name: "handshake" });
+    poison_batch(&mut hub);
+    hub.finish_batch();
+    assert!(rx.try_recv().is_err(), "no answer: the worker refuses the handshake (503)");
+    assert_eq!(hub.sockets.count_of(&alice.id), 0, "the socket no longer counts against alice's cap");
+    assert!(hub.sockets.get(1).is_none());
+    assert!(!hub.presence.is_online(&alice.id), "alice is not online");
+    // The worker's lease then reports the socket closed: harmless, nothing changes.
+    hub.handle(Command::SocketClosed { conn: 1 });
+    hub.tick(Instant::now() + Duration::from_secs(2));
+    hub.finish_batch();
+    let seen: Vec<_> = watcher_rx.frames();
+    assert!(
+        seen.iter().all(|f| f["users"].as_array().is_none_or(|u| u.iter().all(|u| u["online"] == false))),
+        "bob never sees alice online for good: {seen:?}"
+    );
+    assert_eq!(ask(&mut hub, |hub| hub.find_user("nobody")), None);
+    let alice_id = alice.id.clone();
+    assert!(!ask(&mut hub, move |hub| hub.find_user(&alice_id)).unwrap().online);
+}
+
+#[test]
+fn a_removal_whose_batch_fails_keeps_the_member_and_the_socket() {
+    let mut hub = hub();
+    let (alice, ta) = register(&mut hub, "alice");
+    let (bob, tb) = register(&mut hub, "bob");
+    let creator = alice.id.clone();
+    let room = ask(&mut hub, move |hub| hub.create_room(&creator, "Garden".into(), "".into())).unwrap();
+    let (owner, room_id, member) = (alice.id.clone(), room.id.to_string(), bob.id.to_string());
+    ask(&mut hub, move |hub| hub.add_member(&owner, &room_id, &member)).unwrap();
+    let target = SocketTarget::Room { room: room.id.to_string() };
+    let (b, mut b_rx) = open(&mut hub, tb, &bob, target.clone());
+    let (a, _a_rx) = open(&mut hub, ta, &alice, target);
+
+    let (owner, room_id, member) = (alice.id.clone(), room.id.to_string(), bob.id.to_string());
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let job: Job = Box::new(move |hub: &mut Hub| {
+        let removed = hub.remove_member(&owner, &room_id, &member);
+        hub.reply(tx, removed);
+    });
+    hub.handle(Command::Ask { job, name: "remove" });
+    poison_batch(&mut hub);
+    hub.finish_batch();
+    assert!(rx.try_recv().is_err(), "the removal was not acknowledged");
+    assert!(hub.sockets.get(b).is_some(), "bob's room socket stays registered");
+    assert!(b_rx.frames().is_empty(), "and was not closed");
+    send(&mut hub, a, "still a member", None);
+    assert_eq!(b_rx.frames().pop().unwrap()["text"], "still a member", "bob still hears the room");
+
+    // The same removal, committed: bob's socket is closed with 4403 and forgotten.
+    let (owner, room_id, member) = (alice.id.clone(), room.id.to_string(), bob.id.to_string());
+    ask(&mut hub, move |hub| hub.remove_member(&owner, &room_id, &member)).unwrap();
+    assert!(hub.sockets.get(b).is_none());
+    assert_eq!(b_rx.frames().pop().unwrap()["close"], 4403);
 }

@@ -58,17 +58,17 @@ export function startGlobal(hooks) {
         applyPresence(data.users || []);
         break;
       case 'notify':
-        if (isActive('user', data.from)) break;
-        addUnread(data.from);
+        if (isActive('user', data.from_id)) break;
+        addUnread(data.from_id);
         notify({
           title: t('newMessageFrom', { name: data.from_name }),
           body: data.text,
-          tag: `user-${data.from}`,
-          onClick: () => hooks.openChat('user', data.from),
+          tag: `user-${data.from_id}`,
+          onClick: () => hooks.openChat('user', data.from_id),
         });
         break;
       case 'unread_reset':
-        setUnread(data.user_id, 0);
+        setUnread(data.from_id, 0);
         break;
       case 'read':
         emit('read', data);

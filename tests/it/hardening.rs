@@ -290,3 +290,31 @@ fn a_household_behind_one_address_is_not_refused() {
     another.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     assert_eq!(read_response(&mut another).unwrap().status, 200, "a fourth browser is served");
 }
+
+/// Pings and refused frames provoke replies; a client that provokes them and never reads is
+/// bounded like any slow reader (its replies count against the same backlog) and cut off.
+#[test]
+fn a_client_that_floods_pings_and_never_reads_its_pongs_is_cut_off() {
+    let server = Server::start(&["--rate-limits", "off"]);
+    let mut alice = server.client();
+    let a = alice.register("alice", "password1");
+    let b = server.client().register("bob", "password1");
+    let before = rss_kib(server.pid());
+    let mut flooder = alice.ws(&format!("/ws/global/{a}"));
+    let payload = vec![b'p'; 125];
+    let mut sent = 0u64;
+    while sent < 2_000_000 {
+        let ping = tungstenite::Message::Ping(payload.clone().into());
+        if flooder.socket.send(ping).is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    assert!(server.wait_for_log("does not read its replies", 30 * SECOND), "cut off after {sent} pings");
+    let after = rss_kib(server.pid());
+    assert!(after < before + 40 * 1024, "memory stays bounded: {before} KiB → {after} KiB");
+    // The server is fine and so is the flooder's account: a new socket works.
+    let mut again = alice.ws(&format!("/ws/{a}/{b}"));
+    again.send("after the flood");
+    assert_eq!(again.recv()["text"], "after the flood");
+}
