@@ -431,6 +431,14 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
     if let Mode::Rate(_) = plan.mode {
         results_json["send_lag"] = tally.lag.json_ms();
     }
+    // The server's CPU per delivered frame: what one more recipient costs it.
+    let cpu_per_delivery_us = cpu
+        .server
+        .filter(|_| tally.deliveries > 0)
+        .map(|server| stats::round2(server.as_secs_f64() * 1e6 / tally.deliveries as f64));
+    if let Some(us) = cpu_per_delivery_us {
+        results_json["server_cpu_per_delivery_us"] = json!(us);
+    }
     if let Some(rss) = rss {
         results_json["server_rss_kib"] = json!(rss.rss_kib);
         results_json["server_threads"] = json!(rss.threads);
@@ -451,6 +459,9 @@ fn run_plan(ctx: &mut Ctx<'_>, name: &str, plan: Plan, params: Value, params_tex
         total.duplicates,
         total.out_of_order
     );
+    if let Some(us) = cpu_per_delivery_us {
+        summary.push_str(&format!("; server CPU {us} µs per delivery"));
+    }
     summary.push_str(&format!("; bench read delay p99 {} ms", stats::fmt_ms(read_delay.quantile(0.99))));
     if let Mode::Rate(_) = plan.mode {
         // How late the bench sent against its schedule: large values mean the machine, not
