@@ -2,7 +2,6 @@
 //! the app shell, the alternative chat view, user search, static files and error pages.
 
 use super::response::Response;
-use super::routes::wants_json;
 use super::{Ctx, session_cookie_name, session_token};
 use crate::auth;
 use crate::error::ApiError;
@@ -33,7 +32,7 @@ fn error_text(lang: Lang, error: &ApiError) -> String {
 
 /// A failed login or registration: JSON for API clients, the form again for browsers.
 fn form_error(ctx: &Ctx, request: &Request, username: &str, register: bool, error: &ApiError) -> Response {
-    if wants_json(request) {
+    if request.wants_json() {
         return Response::api_error(error);
     }
     let message = error_text(Lang::of(request), error);

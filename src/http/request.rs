@@ -69,6 +69,18 @@ impl Request {
         }
     }
 
+    /// Whether an error should be JSON (API clients) or a page (browsers).
+    pub fn wants_json(&self) -> bool {
+        let path = self.path.as_str();
+        if ["/api/", "/history/", "/ws/"].iter().any(|p| path.starts_with(p)) || path == "/healthz" {
+            return true;
+        }
+        let accept = self.header("accept").unwrap_or("");
+        let content_type = self.header("content-type").unwrap_or("");
+        (accept.contains("application/json") && !accept.contains("text/html"))
+            || content_type.starts_with("application/json")
+    }
+
     /// The value of a query parameter, decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
         crate::http::form::parse(self.query.as_bytes()).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)

@@ -17,20 +17,8 @@ pub enum Outcome {
 const GET: &str = "GET, HEAD";
 const POST: &str = "POST";
 
-/// Whether an error should be JSON (API clients) or a page (browsers).
-pub fn wants_json(request: &Request) -> bool {
-    let path = request.path.as_str();
-    if ["/api/", "/history/", "/ws/"].iter().any(|p| path.starts_with(p)) || path == "/healthz" {
-        return true;
-    }
-    let accept = request.header("accept").unwrap_or("");
-    let content_type = request.header("content-type").unwrap_or("");
-    (accept.contains("application/json") && !accept.contains("text/html"))
-        || content_type.starts_with("application/json")
-}
-
 pub fn error_response(ctx: &Ctx, request: &Request, error: &ApiError) -> Response {
-    if wants_json(request) {
+    if request.wants_json() {
         Response::api_error(error)
     } else {
         error_headers(pages::error_page(ctx, request, error), error)
