@@ -33,7 +33,6 @@ use crate::limits::{Limiter, Rate};
 use crate::protocol::{ClientFrame, Event};
 use crate::transport::{PushError, frame};
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender};
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -310,32 +309,39 @@ impl Hub {
     /// Carries out a committed batch's effects in order. A socket's frames of the batch go
     /// out together, in one write where the way is clear.
     fn release(&mut self, effects: Vec<Effect>) {
-        let mut frames: HashMap<ConnId, Vec<Arc<[u8]>>> = HashMap::new();
+        let mut frames: Vec<(ConnId, Arc<[u8]>)> = Vec::new();
         for effect in effects {
             match effect {
                 Effect::Reply(send) => send(),
-                Effect::Deliver(conn, frame) => {
-                    if self.sockets.get(conn).is_some() {
-                        frames.entry(conn).or_default().push(frame);
-                    }
-                }
+                Effect::Deliver(conn, frame) => frames.push((conn, frame)),
                 Effect::Close(conn, code, reason) => {
-                    if let Some(pending) = frames.remove(&conn) {
-                        self.send_frames(conn, pending);
-                    }
+                    // What the batch sent this socket before closing it goes first.
+                    let (before, rest): (Vec<_>, Vec<_>) = frames.into_iter().partition(|(c, _)| *c == conn);
+                    frames = rest;
+                    self.send_frames(conn, before.into_iter().map(|(_, f)| f).collect());
                     if let Some(socket) = self.unregister(conn) {
                         socket.handle.close(code, reason);
                     }
                 }
             }
         }
-        for (conn, pending) in frames {
-            self.send_frames(conn, pending);
+        // Stable: each socket's frames keep their order.
+        frames.sort_by_key(|(conn, _)| *conn);
+        let mut frames = frames.into_iter().peekable();
+        while let Some((conn, first)) = frames.next() {
+            let mut mine = vec![first];
+            while let Some((_, frame)) = frames.next_if(|(c, _)| *c == conn) {
+                mine.push(frame);
+            }
+            self.send_frames(conn, mine);
         }
     }
 
     fn send_frames(&mut self, conn: ConnId, frames: Vec<Arc<[u8]>>) {
         let Some(socket) = self.sockets.get(conn) else { return };
+        if frames.is_empty() {
+            return;
+        }
         if socket.handle.push_all(frames) == Err(PushError::Full) {
             log::info!("ws #{conn} cut off: it does not read fast enough");
             self.kick(conn);

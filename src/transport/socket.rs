@@ -275,7 +275,10 @@ impl SocketHandle {
         match <[_; 1]>::try_from(frames) {
             Ok([one]) => self.push(one),
             Err(frames) => {
-                let joined: Vec<u8> = frames.iter().flat_map(|f| f.iter().copied()).collect();
+                let mut joined = Vec::with_capacity(frames.iter().map(|f| f.len()).sum());
+                for frame in &frames {
+                    joined.extend_from_slice(frame);
+                }
                 self.push(joined.into())
             }
         }
