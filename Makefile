@@ -27,8 +27,14 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
+# The debug server logs every hub command that takes over 5 ms; the tests collect those lines.
+SLOW_LOG = $(or $(CARGO_TARGET_DIR),target)/tmp/slow-hub-commands.log
 test-rust:
+	rm -f $(SLOW_LOG)
 	$(CARGO) test --locked
+	@if [ -s $(SLOW_LOG) ]; then echo "hub commands over 5 ms in this run (debug build; a loaded machine adds its own):"; \
+	  sed 's/.*slow hub command: \(.*\) took .*/\1/' $(SLOW_LOG) | sort | uniq -c | sort -rn | head -20; \
+	else echo "no hub command took over 5 ms"; fi
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \

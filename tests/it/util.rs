@@ -217,19 +217,29 @@ impl Server {
     }
 }
 
+/// Where every test server's `slow hub command` lines are collected, so a run of the suite
+/// shows which hub commands took long (a debug build logs any over 5 ms).
+pub fn slow_command_log() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("slow-hub-commands.log")
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
             unsafe_free_kill(child.id(), "TERM");
             let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
+            while Instant::now() < deadline && !matches!(child.try_wait(), Ok(Some(_))) {
                 std::thread::sleep(Duration::from_millis(10));
             }
             let _ = child.kill();
             let _ = child.wait();
+        }
+        let slow: Vec<String> =
+            self.log.lock().unwrap().iter().filter(|l| l.contains("slow hub command")).cloned().collect();
+        if !slow.is_empty()
+            && let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(slow_command_log())
+        {
+            let _ = writeln!(file, "{}", slow.join("\n"));
         }
     }
 }
