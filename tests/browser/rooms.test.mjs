@@ -27,14 +27,14 @@ before(async () => {
 
 after(() => stopSession({ server, browser }));
 
-/** The hue static/js/dom.js derives from an id (FNV-1a), to check colours are per sender. */
-function hueOf(id) {
+/** The colour (one of 8) static/js/dom.js derives from an id (FNV-1a), to check colours are per sender. */
+function colorOf(id) {
   let hash = 2166136261;
   for (const ch of id) {
     hash ^= ch.codePointAt(0);
     hash = Math.imul(hash, 16777619) >>> 0;
   }
-  return hash % 360;
+  return hash % 8;
 }
 
 /**
@@ -106,10 +106,8 @@ test('a room is created, a member added live, and replies quote and jump', { tim
 
   // Each sender has one colour, derived from their id.
   const aliceId = await a.evaluate(() => document.body.dataset.userId);
-  const hues = await b.locator('#message-list .msg.other').evaluateAll(
-    (nodes) => nodes.map((n) => n.style.getPropertyValue('--hue')),
-  );
-  assert.deepEqual([...new Set(hues)], [String(hueOf(aliceId))]);
+  const colors = await b.locator('#message-list .msg.other').evaluateAll((nodes) => nodes.map((n) => n.dataset.color));
+  assert.deepEqual([...new Set(colors)], [String(colorOf(aliceId))]);
   const tinted = await b.locator('#message-list .msg.other .bubble').first()
     .evaluate((n) => getComputedStyle(n).borderLeftColor);
   assert.notEqual(tinted, 'rgba(0, 0, 0, 0)', 'room bubbles of others carry the sender colour');
