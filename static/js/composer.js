@@ -53,8 +53,9 @@ export class Composer {
     this.input.addEventListener('paste', (event) => this.paste(event));
   }
 
-  /** After every edit: the height, the counter, and the limit message once back under it. */
+  /** After every edit: the height, the counter; a refused paste's note goes with the next edit. */
   changed() {
+    if (this.limitNote.dataset.kind === 'paste') this.showLimit('');
     this.autosize();
     this.updateCounter();
   }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, DESKTOP, entry, eventually, expectCount, expectHidden, expectText, expectVisible,
+  assertNoProblems, flood, DESKTOP, entry, eventually, expectCount, expectHidden, expectText, expectVisible,
   message, MOBILE, newUser, screenshot, send,
   startSession, stopSession,
 } from './helpers/browser.mjs';
@@ -35,28 +35,6 @@ function colorOf(id) {
     hash = Math.imul(hash, 16777619) >>> 0;
   }
   return hash % 8;
-}
-
-/**
- * Sends `count` messages into a room from the page's own socket, one at a time: each waits
- * for its echo, and one refused by the rate limit is sent again after a pause.
- */
-async function flood(page, room, count) {
-  await page.evaluate(async ({ room, count }) => {
-    const me = document.body.dataset.userId;
-    const ws = new WebSocket(`ws://${location.host}/ws/room/${room}/${me}`);
-    await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
-    const next = () => new Promise((resolve) => { ws.onmessage = (event) => resolve(JSON.parse(event.data)); });
-    for (let i = 1; i <= count; i += 1) {
-      for (;;) {
-        const answer = next();
-        ws.send(JSON.stringify({ text: `filler ${i}` }));
-        if ((await answer).type === 'room_message') break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
-    ws.close();
-  }, { room, count });
 }
 
 test('a room is created, a member added live, and replies quote and jump', { timeout: 60_000 }, async () => {
