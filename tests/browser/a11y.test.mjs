@@ -1,7 +1,8 @@
 // axe-core on every main view — login, register, the app with a private chat open, a room
 // with a reply, the create-room, members and delete dialogs, the search page and /chat/{id} —
-// in light and dark, on a desktop (1280×800) and a phone (390×844). Any serious or critical
-// violation fails the test, listed with the view and the elements it names.
+// in light and dark, on a desktop (1280×800) and a phone (390×844), in English and Russian.
+// Any serious or critical violation fails the test, listed with the view and the elements it
+// names. The screenshots (artifacts/view-*.png) are the views to look at after a change.
 //
 // axe is injected from the npm package with page.addScriptTag; the contexts bypass the
 // Content-Security-Policy for that (the app's own scripts are external files either way).
@@ -84,56 +85,70 @@ async function openDialog(page, opener, dialog) {
   await expectVisible(page.locator(`${dialog}[open]`));
 }
 
+/** Sets the language cookie, as the switch would. */
+async function chooseLanguage(context, lang) {
+  await context.addCookies([{ name: 'lang', value: lang, url: server.url }]);
+}
+
 for (const colorScheme of ['light', 'dark']) {
   for (const [device, viewport] of [['desktop', DESKTOP], ['phone', MOBILE]]) {
-    test(`no serious or critical axe violations: ${colorScheme}, ${device}`, { timeout: 120_000 }, async () => {
+    test(`no serious or critical axe violations: ${colorScheme}, ${device}`, { timeout: 180_000 }, async () => {
       const found = [];
-      const label = (view) => `${view} (${colorScheme}, ${device})`;
+      for (const lang of ['en', 'ru']) {
+        const label = (view) => `${view} (${colorScheme}, ${device}, ${lang})`;
+        const shot = (page, view) => screenshot(page, `view-${view}-${colorScheme}-${device}-${lang}`);
 
-      const anonymous = await browser.newContext(contextOptions(viewport, colorScheme, undefined));
-      const guest = await anonymous.newPage();
-      await guest.goto('/');
-      await expectVisible(guest.locator('#login-username'));
-      found.push(...await audit(guest, label('login')));
-      await guest.goto('/#register');
-      await expectVisible(guest.locator('#register-username'));
-      found.push(...await audit(guest, label('register')));
-      await anonymous.close();
+        const anonymous = await browser.newContext(contextOptions(viewport, colorScheme, undefined));
+        await chooseLanguage(anonymous, lang);
+        const guest = await anonymous.newPage();
+        await guest.goto('/');
+        await expectVisible(guest.locator('#login-username'));
+        found.push(...await audit(guest, label('login')));
+        await shot(guest, 'login');
+        await guest.goto('/#register');
+        await expectVisible(guest.locator('#register-username'));
+        found.push(...await audit(guest, label('register')));
+        await anonymous.close();
 
-      const context = await browser.newContext(contextOptions(viewport, colorScheme, aliceState));
-      const page = await context.newPage();
-      const problems = watchProblems(page);
-      await page.goto(`/index#user/${encodeURIComponent(bobId)}`);
-      await expectVisible(message(page, 'Yes, at eight.'));
-      found.push(...await audit(page, label('private chat')));
-      await screenshot(page, `a11y-private-${colorScheme}-${device}`);
+        const context = await browser.newContext(contextOptions(viewport, colorScheme, aliceState));
+        await chooseLanguage(context, lang);
+        const page = await context.newPage();
+        const problems = watchProblems(page);
+        await page.goto(`/index#user/${encodeURIComponent(bobId)}`);
+        await expectVisible(message(page, 'Yes, at eight.'));
+        found.push(...await audit(page, label('private chat')));
+        await shot(page, 'private');
 
-      await page.goto(`/index#room/${encodeURIComponent(roomId)}`);
-      await expectVisible(message(page, 'I will bring a basket.').locator('.quote'));
-      found.push(...await audit(page, label('room with a reply')));
-      await screenshot(page, `a11y-room-${colorScheme}-${device}`);
+        await page.goto(`/index#room/${encodeURIComponent(roomId)}`);
+        await expectVisible(message(page, 'I will bring a basket.').locator('.quote'));
+        found.push(...await audit(page, label('room with a reply')));
+        await shot(page, 'room');
 
-      await openDialog(page, page.locator('#members-button'), '#members-dialog');
-      await expectVisible(page.locator('#member-list .member').nth(1));
-      found.push(...await audit(page, label('members dialog')));
-      await page.keyboard.press('Escape');
-      await openDialog(page, page.locator('#delete-room-button'), '#delete-dialog');
-      found.push(...await audit(page, label('delete dialog')));
-      await page.keyboard.press('Escape');
-      if (device === 'phone') await page.locator('#back-button').click();
-      await openDialog(page, page.locator('#new-room'), '#room-dialog');
-      found.push(...await audit(page, label('create-room dialog')));
-      await page.keyboard.press('Escape');
+        await openDialog(page, page.locator('#members-button'), '#members-dialog');
+        await expectVisible(page.locator('#member-list .member').nth(1));
+        found.push(...await audit(page, label('members dialog')));
+        await shot(page, 'members');
+        await page.keyboard.press('Escape');
+        await openDialog(page, page.locator('#delete-room-button'), '#delete-dialog');
+        found.push(...await audit(page, label('delete dialog')));
+        await page.keyboard.press('Escape');
+        if (device === 'phone') await page.locator('#back-button').click();
+        await openDialog(page, page.locator('#new-room'), '#room-dialog');
+        found.push(...await audit(page, label('create-room dialog')));
+        await page.keyboard.press('Escape');
+        if (device === 'phone') await shot(page, 'list');
 
-      await page.goto('/search?q=b');
-      await expectVisible(page.locator('.search-result'));
-      found.push(...await audit(page, label('search')));
+        await page.goto('/search?q=b');
+        await expectVisible(page.locator('.search-result'));
+        found.push(...await audit(page, label('search')));
+        await shot(page, 'search');
 
-      await page.goto(`/chat/${encodeURIComponent(bobId)}`);
-      await expectVisible(message(page, 'Yes, at eight.'));
-      found.push(...await audit(page, label('/chat/{id}')));
-      assertNoProblems(problems);
-      await context.close();
+        await page.goto(`/chat/${encodeURIComponent(bobId)}`);
+        await expectVisible(message(page, 'Yes, at eight.'));
+        found.push(...await audit(page, label('/chat/{id}')));
+        assertNoProblems(problems);
+        await context.close();
+      }
 
       if (found.length) console.log(found.map((f) => `# ${f}`).join('\n'));
       assert.deepEqual(found, [], `axe-core found ${found.length} serious or critical violations`);
