@@ -141,4 +141,12 @@ mod tests {
         let from_disk = Assets::new(Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))));
         assert_eq!(from_disk.url("js/main.js"), "/static/js/main.js");
     }
+
+    #[test]
+    fn templates_name_static_files_through_the_asset_lookup() {
+        for template in embedded::TEMPLATE_FILES {
+            let text = std::str::from_utf8(template.bytes).unwrap();
+            assert!(!text.contains("\"/static/"), "{} links /static/ directly: use {{{{asset:…}}}}", template.path);
+        }
+    }
 }
