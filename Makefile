@@ -40,7 +40,8 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
-	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
+	@[ -d tests/browser/node_modules/playwright-core ] && [ -d tests/browser/node_modules/axe-core ] || \
+	  (cd tests/browser && npm ci --no-audit --no-fund)
 
 test-browser: release browser-deps
 	cd tests/browser && MYCHAT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 --test-reporter=spec

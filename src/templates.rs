@@ -1,9 +1,16 @@
 //! Server-rendered pages: `{{name}}` inserts a value HTML-escaped, `{{t.key}}` a string of the
-//! page's language (escaped too), `{{> file}}` another template. There is no way to insert
-//! unescaped text: lists are built by [`Html`], which escapes as it goes.
+//! page's language (escaped too), `{{asset:path}}` the URL of a static file (content-hashed
+//! when compiled in, see [`Assets::url`]), `{{> file}}` another template. There is no way to
+//! insert unescaped text: lists are built by [`Html`], which escapes as it goes.
+//!
+//! The page's language is the `lang` cookie's (the language switch sets it), else the first
+//! of `Accept-Language` we speak, else English.
 
 use crate::assets::Assets;
 use crate::http::request::Request;
+
+/// The cookie that holds the reader's choice of language.
+pub const LANG_COOKIE: &str = "lang";
 
 /// The interface languages: the original UI was Russian.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,8 +20,12 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// The first language of `Accept-Language` we speak; English otherwise.
+    /// The `lang` cookie's language; else the first of `Accept-Language` we speak; else English.
     pub fn of(request: &Request) -> Lang {
+        let chosen = request.header("cookie").and_then(|c| crate::http::form::cookie(c, LANG_COOKIE));
+        if let Some(lang) = chosen.and_then(Lang::from_code) {
+            return lang;
+        }
         let header = request.header("accept-language").unwrap_or("");
         for tag in header.split(',') {
             let tag = tag.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -28,6 +39,15 @@ impl Lang {
         Lang::En
     }
 
+    /// `en` or `ru`.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "ru" => Some(Lang::Ru),
+            _ => None,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
@@ -39,6 +59,7 @@ impl Lang {
 /// `(key, English, Russian)`.
 const STRINGS: &[(&str, &str, &str)] = &[
     ("app", "MyChat", "MyChat"),
+    ("app_heading", "MyChat: chats and rooms", "MyChat: чаты и комнаты"),
     ("login_title", "Sign in", "Вход"),
     ("register_title", "Create an account", "Регистрация"),
     ("username", "User name", "Имя пользователя"),
@@ -107,6 +128,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("search_hint", "Type part of a name and press Enter.", "Введите часть имени и нажмите Enter."),
     ("find", "Search", "Найти"),
     ("show_password", "Show password", "Показать пароль"),
+    ("language_current", "Language: English. Switch to:", "Язык: русский. Переключить на:"),
 ];
 
 pub fn text(lang: Lang, key: &str) -> &'static str {
@@ -185,7 +207,7 @@ fn expand(assets: &Assets, source: &str, lang: Lang, vars: &[(&str, Value)], inc
                 }
             }
             Some(_) => {}
-            None => push_value(&mut out, key, lang, vars),
+            None => push_value(&mut out, assets, key, lang, vars),
         }
         rest = &after[end + 2..];
     }
@@ -193,9 +215,21 @@ fn expand(assets: &Assets, source: &str, lang: Lang, vars: &[(&str, Value)], inc
     out
 }
 
-fn push_value(out: &mut String, key: &str, lang: Lang, vars: &[(&str, Value)]) {
+/// Values every page may use.
+fn global(key: &str) -> Option<String> {
+    match key {
+        "max_message_chars" => Some(crate::protocol::MAX_TEXT_CHARS.to_string()),
+        _ => None,
+    }
+}
+
+fn push_value(out: &mut String, assets: &Assets, key: &str, lang: Lang, vars: &[(&str, Value)]) {
     if key == "lang" {
         out.push_str(lang.code());
+    } else if let Some(path) = key.strip_prefix("asset:") {
+        out.push_str(&escape(&assets.url(path.trim())));
+    } else if let Some(value) = global(key) {
+        out.push_str(&escape(&value));
     } else if let Some(k) = key.strip_prefix("t.") {
         out.push_str(&escape(text(lang, k)));
     } else if let Some((_, value)) = vars.iter().find(|(k, _)| *k == key) {

@@ -1,6 +1,15 @@
 //! Static files and templates: compiled into the binary, or (for development, with
 //! `--assets-dir`) read from disk on every request so edits show without a rebuild.
+//!
+//! Compiled in (see `src/build.rs`), each static file has its plain path, revalidated on every
+//! use, and a gzip copy where that is smaller; each asset a template names with
+//! `{{asset:PATH}}` also has a content-hashed path that never changes meaning, so it may be
+//! cached for a year, and a script named that way is the bundle of its modules. From disk,
+//! files are served as they are, under their plain paths only: the page loads the modules
+//! one by one, and an edit shows on reload.
 
+#[cfg(test)]
+mod bundle;
 mod etag;
 
 use std::borrow::Cow;
@@ -12,8 +21,14 @@ pub use etag::content_type;
 pub struct EmbeddedFile {
     pub path: &'static str,
     pub bytes: &'static [u8],
+    /// The same content gzipped, where that is smaller.
+    pub gzip: Option<&'static [u8]>,
     pub etag: &'static str,
+    /// The gzip copy's ETag (a different representation needs its own).
+    pub gzip_etag: &'static str,
     pub content_type: &'static str,
+    /// A content-hashed path: its content never changes.
+    pub immutable: bool,
 }
 
 mod embedded {
@@ -25,7 +40,11 @@ mod embedded {
 pub struct Asset {
     pub bytes: Cow<'static, [u8]>,
     pub etag: Cow<'static, str>,
+    /// The gzip copy and its ETag, where there is one.
+    pub gzip: Option<(&'static [u8], &'static str)>,
     pub content_type: &'static str,
+    /// Served under a content-hashed path: cacheable for good.
+    pub immutable: bool,
 }
 
 #[derive(Clone)]
@@ -53,15 +72,30 @@ impl Assets {
             let bytes = std::fs::read(dir.join(sub).join(path)).ok()?;
             return Some(Asset {
                 etag: etag::etag(&bytes).into(),
+                gzip: None,
                 content_type: etag::content_type(path),
+                immutable: false,
                 bytes: bytes.into(),
             });
         }
         list.iter().find(|f| f.path == path).map(|f| Asset {
             bytes: Cow::Borrowed(f.bytes),
             etag: Cow::Borrowed(f.etag),
+            gzip: f.gzip.map(|g| (g, f.gzip_etag)),
             content_type: f.content_type,
+            immutable: f.immutable,
         })
+    }
+
+    /// The URL to put in a page for static file `path`: its content-hashed URL when compiled
+    /// in (if a template names it, see the module docs), its plain URL from disk.
+    pub fn url(&self, path: &str) -> String {
+        let hashed = if self.dir.is_some() {
+            None
+        } else {
+            embedded::HASHED.iter().find(|(plain, _)| *plain == path).map(|(_, hashed)| *hashed)
+        };
+        format!("/static/{}", hashed.unwrap_or(path))
     }
 
     /// A file under `static/`.
@@ -89,5 +123,30 @@ mod tests {
             assert!(!is_safe(bad), "{bad}");
         }
         assert!(is_safe("css/app.css"));
+    }
+
+    #[test]
+    fn templates_get_hashed_urls_of_bundles_when_compiled_in_and_plain_ones_from_disk() {
+        let embedded = Assets::new(None);
+        let url = embedded.url("js/main.js");
+        let hashed = url.strip_prefix("/static/").unwrap();
+        assert!(hashed.starts_with("js/main.") && hashed.ends_with(".js") && hashed.len() == "js/main..js".len() + 12);
+        let bundle = embedded.static_file(hashed).unwrap();
+        assert!(bundle.immutable && bundle.gzip.is_some());
+        let text = std::str::from_utf8(&bundle.bytes).unwrap();
+        assert!(text.contains("// js/dom.js") && !text.contains("\nimport "), "the bundle holds the modules");
+        let plain = embedded.static_file("js/main.js").unwrap();
+        assert!(!plain.immutable && plain.bytes.starts_with(b"//"));
+        assert_eq!(embedded.url("not/named/by/a/template.txt"), "/static/not/named/by/a/template.txt");
+        let from_disk = Assets::new(Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))));
+        assert_eq!(from_disk.url("js/main.js"), "/static/js/main.js");
+    }
+
+    #[test]
+    fn templates_name_static_files_through_the_asset_lookup() {
+        for template in embedded::TEMPLATE_FILES {
+            let text = std::str::from_utf8(template.bytes).unwrap();
+            assert!(!text.contains("\"/static/"), "{} links /static/ directly: use {{{{asset:…}}}}", template.path);
+        }
     }
 }

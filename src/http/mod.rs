@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod form;
+pub mod language;
 pub mod pages;
 pub mod request;
 pub mod response;

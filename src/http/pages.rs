@@ -226,15 +226,29 @@ pub fn search(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     ))
 }
 
-/// GET /static/{path} — embedded files with ETag revalidation.
+/// GET /static/{path} — static files: gzip for clients that accept it (`Vary`), a year's
+/// cache for content-hashed paths, revalidation by ETag for plain ones.
 pub fn asset(ctx: &Ctx, request: &Request, path: &str) -> Result<Response, ApiError> {
     let asset = ctx.assets.static_file(path).ok_or(ApiError::NotFound("no such file"))?;
+    let gzip = asset.gzip.filter(|_| super::response::accepts_gzip(request.header("accept-encoding")));
+    let etag: &str = gzip.map_or(&asset.etag, |(_, etag)| etag);
     let matches = request
         .header("if-none-match")
-        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == asset.etag));
-    let status = if matches { 304 } else { 200 };
-    let response = Response::new(status).with_header("etag", asset.etag).with_header("cache-control", "no-cache");
-    Ok(if matches { response } else { response.with_body(asset.content_type, asset.bytes) })
+        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+    let cache = if asset.immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let mut response = Response::new(if matches { 304 } else { 200 })
+        .with_header("etag", etag.to_string())
+        .with_header("cache-control", cache);
+    if asset.gzip.is_some() {
+        response = response.with_header("vary", "Accept-Encoding");
+    }
+    Ok(match (matches, gzip) {
+        (true, _) => response,
+        (false, Some((bytes, _))) => {
+            response.with_header("content-encoding", "gzip").with_body(asset.content_type, bytes)
+        }
+        (false, None) => response.with_body(asset.content_type, asset.bytes),
+    })
 }
 
 /// An error as a page, for browsers.

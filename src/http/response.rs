@@ -127,6 +127,27 @@ impl Response {
     }
 }
 
+/// Whether an `Accept-Encoding` header accepts gzip: named (or `*`) with a quality above 0.
+pub fn accepts_gzip(header: Option<&str>) -> bool {
+    let Some(header) = header else { return false };
+    let mut star = false;
+    for item in header.split(',') {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            return quality > 0.0;
+        }
+        if coding == "*" {
+            star = quality > 0.0;
+        }
+    }
+    star
+}
+
 /// Headers an error status implies: when to retry, which methods are allowed.
 pub fn error_headers(response: Response, error: &ApiError) -> Response {
     match error {
@@ -161,6 +182,17 @@ mod tests {
         assert!(text.contains("content-length: 5\r\n"));
         assert!(text.contains("strict-transport-security"));
         assert!(text.ends_with("connection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn gzip_is_accepted_only_when_named_or_starred_with_a_quality() {
+        for yes in ["gzip", "gzip, deflate, br", "br;q=1.0, GZIP;q=0.5", "*", "identity, *;q=0.1", "x-gzip"] {
+            assert!(accepts_gzip(Some(yes)), "{yes}");
+        }
+        for no in ["", "identity", "br", "gzip;q=0", "gzip; q=0.000, *", "*;q=0", "deflate, gzip;q=0"] {
+            assert!(!accepts_gzip(Some(no)), "{no}");
+        }
+        assert!(!accepts_gzip(None));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! JSON and an HTML error.
 
 use super::response::{Response, error_headers};
-use super::{Ctx, api, pages};
+use super::{Ctx, api, language, pages};
 use crate::error::ApiError;
 use crate::http::request::Request;
 use crate::hub::SocketTarget;
@@ -79,6 +79,7 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
             "POST" => respond(pages::logout(ctx, request)),
             _ => allow(request, "GET, HEAD, POST").and_then(|()| respond(pages::logout_page(ctx, request))),
         },
+        ["language"] => allow(request, POST).and_then(|()| respond(language::switch(ctx, request))),
         ["index"] => allow(request, GET).and_then(|()| respond(pages::index(ctx, request))),
         ["chat", target] => allow(request, GET).and_then(|()| respond(pages::chat(ctx, request, target))),
         ["search"] => allow(request, GET).and_then(|()| respond(pages::search(ctx, request))),

@@ -2,7 +2,7 @@
 // count and description (rooms), and the room actions the reader may use.
 
 import { avatar, byId } from './dom.js';
-import { membersLabel, t } from './i18n.js';
+import { plural, t } from './i18n.js';
 import { state } from './state.js';
 
 export class ChatHeader {
@@ -31,7 +31,7 @@ export class ChatHeader {
       const name = room?.name ?? fallbackName;
       this.avatar.replaceChildren(avatar(active.id, name, 'room-avatar'));
       this.title.textContent = name;
-      const parts = room ? [membersLabel(room.member_count)] : [];
+      const parts = room ? [plural('members', room.member_count)] : [];
       if (room?.description) parts.push(room.description);
       this.subtitle.textContent = parts.join(' · ');
       this.subtitle.title = room?.description ?? '';

@@ -2,9 +2,13 @@
 // day separators, scroll position (stick to the bottom, keep the place when older pages are
 // prepended), the scroll-to-bottom button with its count of new messages, and jumping to a
 // message with a highlight.
+//
+// A day separator sticks to the top while its day scrolls by; stuck over messages it shows
+// only while the reader scrolls (and SCROLL_IDLE_MS after), then fades, so it never hides
+// the text of the message under it.
 
 import { el } from './dom.js';
-import { t } from './i18n.js';
+import { plural, t } from './i18n.js';
 import { daySeparator, messageNode, setReceipt } from './messages.js';
 import { dayKey } from './time.js';
 
@@ -14,6 +18,8 @@ const NEAR_BOTTOM = 120;
 const NEAR_TOP = 200;
 /** Consecutive messages of one sender within this many ms are grouped. */
 const GROUP_MS = 5 * 60 * 1000;
+/** A stuck day label fades this long after the last scroll. */
+const SCROLL_IDLE_MS = 1200;
 
 export class ChatView {
   /**
@@ -34,6 +40,8 @@ export class ChatView {
     this.onNearTop = null;
     this.loadingRow = el('div', { class: 'list-note loading', text: t('loadingOlder'), attrs: { role: 'status' } });
     this.startRow = el('div', { class: 'list-note start' });
+    this.bottomLabel = this.bottomButton.getAttribute('aria-label') ?? '';
+    this.idleTimer = null;
     this.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
     this.bottomButton.addEventListener('click', () => this.scrollToBottom(true));
   }
@@ -155,6 +163,16 @@ export class ChatView {
       this.startRow.textContent = this.ids.length ? t('startOfChat') : t('emptyChat');
       this.list.prepend(this.startRow);
     }
+    this.markStuck();
+  }
+
+  /** Marks the day labels that sit over messages (stuck to the top) rather than in place. */
+  markStuck() {
+    for (const sep of this.list.querySelectorAll(':scope > .day-separator')) {
+      const next = sep.nextElementSibling;
+      const stuck = !!next && next.getBoundingClientRect().top < sep.getBoundingClientRect().bottom;
+      sep.classList.toggle('stuck', stuck);
+    }
   }
 
   setLoadingOlder(loading) {
@@ -191,6 +209,10 @@ export class ChatView {
   }
 
   onScroll() {
+    this.list.classList.add('scrolling');
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.list.classList.remove('scrolling'), SCROLL_IDLE_MS);
+    this.markStuck();
     if (this.isNearBottom() && this.unseen) this.unseen = 0;
     this.updateBottomButton();
     if (this.scroller.scrollTop < NEAR_TOP) this.onNearTop?.();
@@ -206,6 +228,8 @@ export class ChatView {
     this.bottomButton.hidden = !away;
     this.bottomCount.textContent = this.unseen ? String(this.unseen) : '';
     this.bottomCount.hidden = !this.unseen;
+    const label = this.unseen ? `${this.bottomLabel} (${plural('newMessages', this.unseen)})` : this.bottomLabel;
+    this.bottomButton.setAttribute('aria-label', label);
   }
 
   /** Scrolls to a loaded message and flashes it; false if it is not loaded. */

@@ -1,22 +1,41 @@
 // The message composer: a growing textarea (Enter sends, Shift+Enter starts a new line),
-// the send button, and the reply indicator above it (rooms) with its cancel button.
+// the send button, the reply indicator above it (rooms) with its cancel button, and the length
+// limit. The limit (the server's, from the page) counts characters as the server does — code
+// points — and shows as a counter from COUNTER_FROM of it on; a message over it is not sent,
+// and a paste that would pass it is refused, each with a message saying why. Nothing is ever
+// cut short.
 
-import { el, hueOf } from './dom.js';
-import { t } from './i18n.js';
+import { colorOf, el } from './dom.js';
+import { plural, t } from './i18n.js';
 
 const MAX_HEIGHT = 160;
+/** The counter shows from this share of the limit on (3,500 of 4,000). */
+const COUNTER_FROM = 0.875;
+/** The server's limit, if the page does not say (templates/conversation.html does). */
+const DEFAULT_MAX_CHARS = 4000;
+
+/** Characters as the server counts them: Unicode code points. */
+export function charCount(text) {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+}
 
 export class Composer {
   /**
-   * @param {object} els {form, input, replyBar}
+   * @param {object} els {form, input, replyBar, counter, limitNote}
    * @param {(text: string, replyTo: object|null) => boolean} onSend  true when sent
    */
   constructor(els, onSend) {
     this.form = els.form;
     this.input = els.input;
     this.replyBar = els.replyBar;
+    this.counter = els.counter;
+    this.limitNote = els.limitNote;
     this.onSend = onSend;
     this.replyTo = null;
+    this.maxChars = Number(this.input.dataset.maxChars) || DEFAULT_MAX_CHARS;
+    this.numberFormat = new Intl.NumberFormat(document.documentElement.lang || undefined);
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.submit();
@@ -30,16 +49,60 @@ export class Composer {
         this.cancelReply();
       }
     });
-    this.input.addEventListener('input', () => this.autosize());
+    this.input.addEventListener('input', () => this.changed());
+    this.input.addEventListener('paste', (event) => this.paste(event));
+  }
+
+  /** After every edit: the height, the counter; a refused paste's note goes with the next edit. */
+  changed() {
+    if (this.limitNote.dataset.kind === 'paste') this.showLimit('');
+    this.autosize();
+    this.updateCounter();
+  }
+
+  updateCounter() {
+    const n = charCount(this.input.value);
+    const over = n > this.maxChars;
+    this.counter.hidden = n < this.maxChars * COUNTER_FROM;
+    // Hidden, it is empty too: the textarea's description must not read it out.
+    this.counter.textContent = this.counter.hidden ? '' : `${this.numberFormat.format(n)} / ${this.numberFormat.format(this.maxChars)}`;
+    this.counter.title = over ? plural('charsOver', n - this.maxChars) : plural('charsLeft', this.maxChars - n);
+    this.counter.classList.toggle('over', over);
+    this.form.classList.toggle('over-limit', over);
+    if (!over && this.limitNote.dataset.kind === 'length') this.showLimit('');
+  }
+
+  /** A message under the composer (empty hides it). */
+  showLimit(text, kind = 'length') {
+    this.limitNote.textContent = text;
+    this.limitNote.hidden = !text;
+    this.limitNote.dataset.kind = text ? kind : '';
+  }
+
+  /** Refuses a paste that would take the text over the limit, rather than cutting it. */
+  paste(event) {
+    const pasted = event.clipboardData?.getData('text/plain') ?? '';
+    const { selectionStart: start, selectionEnd: end, value } = this.input;
+    const after = charCount(value) - charCount(value.slice(start, end)) + charCount(pasted);
+    if (after <= this.maxChars) return;
+    event.preventDefault();
+    this.showLimit(plural('pasteTooLong', after - this.maxChars, { max: this.numberFormat.format(this.maxChars) }), 'paste');
   }
 
   submit() {
     const text = this.input.value;
     if (!text.trim()) return;
+    const n = charCount(text);
+    if (n > this.maxChars) {
+      this.showLimit(plural('tooLong', n - this.maxChars, { max: this.numberFormat.format(this.maxChars) }));
+      this.input.focus();
+      return;
+    }
+    this.showLimit('');
     if (this.onSend(text, this.replyTo)) {
       this.input.value = '';
       this.cancelReply();
-      this.autosize();
+      this.changed();
     }
     this.input.focus();
   }
@@ -57,14 +120,15 @@ export class Composer {
   reset() {
     this.input.value = '';
     this.cancelReply();
-    this.autosize();
+    this.showLimit('');
+    this.changed();
   }
 
   /** Puts back a message the server refused, unless something new was typed meanwhile. */
   restore(text, replyTo) {
     if (this.input.value.trim()) return;
     this.input.value = text;
-    this.autosize();
+    this.changed();
     if (replyTo && this.lastReplyName) this.setReply(replyTo, this.lastReplyName);
   }
 
@@ -76,7 +140,7 @@ export class Composer {
       el('span', { class: 'quote-name', text: t('replyingTo', { name: senderName }) }),
       el('span', { class: 'quote-text', text: item.text }),
     ]);
-    quote.style.setProperty('--hue', String(hueOf(item.sender_id)));
+    quote.dataset.color = String(colorOf(item.sender_id));
     const cancel = el('button', {
       type: 'button',
       class: 'icon-button reply-cancel',

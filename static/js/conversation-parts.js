@@ -14,7 +14,13 @@ export function conversationParts(send) {
     bottomCount: byId('scroll-bottom-count'),
   });
   const composer = new Composer(
-    { form: byId('composer'), input: byId('composer-input'), replyBar: byId('reply-bar') },
+    {
+      form: byId('composer'),
+      input: byId('composer-input'),
+      replyBar: byId('reply-bar'),
+      counter: byId('composer-count'),
+      limitNote: byId('composer-limit'),
+    },
     send,
   );
   return { view, composer };

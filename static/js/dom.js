@@ -42,14 +42,17 @@ export function clear(node) {
   node.replaceChildren();
 }
 
-/** A stable hue (0–359) for an id, so each sender keeps one colour everywhere. */
-export function hueOf(id) {
+/** How many sender colours there are (static/css/app.css defines [data-color="0"]…"7"). */
+export const COLORS = 8;
+
+/** A stable colour (0…COLORS-1) for an id, so each sender keeps one colour everywhere. */
+export function colorOf(id) {
   let hash = 2166136261;
   for (const ch of String(id)) {
     hash ^= ch.codePointAt(0);
     hash = Math.imul(hash, 16777619) >>> 0;
   }
-  return hash % 360;
+  return hash % COLORS;
 }
 
 /** The first letter of a name, for avatars. */
@@ -60,7 +63,10 @@ export function initial(name) {
 
 /** A coloured circle with a name's initial. */
 export function avatar(id, name, extraClass = '') {
-  const node = el('span', { class: `avatar ${extraClass}`.trim(), text: initial(name), attrs: { 'aria-hidden': 'true' } });
-  node.style.setProperty('--hue', String(hueOf(id)));
-  return node;
+  return el('span', {
+    class: `avatar ${extraClass}`.trim(),
+    text: initial(name),
+    dataset: { color: String(colorOf(id)) },
+    attrs: { 'aria-hidden': 'true' },
+  });
 }

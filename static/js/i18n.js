@@ -1,6 +1,12 @@
-// Every string the scripts show, in English and Russian (the original UI was Russian).
-// The language is the first of navigator.languages we speak, as the server picks it from
-// Accept-Language for the page around us; English otherwise.
+// Every string the scripts show, in English and Russian (the original UI was Russian), and
+// the language switch. The language is the page's (`<html lang>`, which the server picks
+// from the `lang` cookie, else Accept-Language), so the scripts speak as the page around them.
+// A choice made with the switch is kept in the cookie and in localStorage; when the cookie is
+// gone (cleared, another path) but localStorage remembers, the cookie is set again and the page
+// reloads once in that language.
+//
+// Counted strings are objects of Intl.PluralRules categories ({one, few, many, other}),
+// shown with plural(key, n): "1 участник", "2 участника", "5 участников", "21 участник".
 
 const STRINGS = {
   en: {
@@ -18,7 +24,7 @@ const STRINGS = {
     replyTo: 'Reply to {name}',
     replyingTo: 'Replying to {name}',
     cancelReply: 'Cancel reply',
-    unread: '{n} unread',
+    unread: { one: '{n} unread message', other: '{n} unread messages' },
     loadingOlder: 'Loading earlier messages…',
     startOfChat: 'This is the beginning of the conversation.',
     emptyChat: 'No messages yet. Say hello!',
@@ -29,8 +35,18 @@ const STRINGS = {
     notifyBlocked: 'Notifications are blocked in the browser settings',
     newMessageFrom: 'New message from {name}',
     newMessageIn: '{name} in {room}',
-    members: '{n} members',
-    member: '1 member',
+    members: { one: '{n} member', other: '{n} members' },
+    newMessages: { one: '{n} new message', other: '{n} new messages' },
+    tooLong: {
+      one: 'Too long by {n} character: a message holds at most {max}. It was not sent.',
+      other: 'Too long by {n} characters: a message holds at most {max}. It was not sent.',
+    },
+    pasteTooLong: {
+      one: 'Not pasted: the message would be {n} character over the limit of {max}.',
+      other: 'Not pasted: the message would be {n} characters over the limit of {max}.',
+    },
+    charsLeft: { one: '{n} character left', other: '{n} characters left' },
+    charsOver: { one: '{n} character too many', other: '{n} characters too many' },
     creator: 'creator',
     youTag: 'you',
     add: 'Add',
@@ -48,7 +64,7 @@ const STRINGS = {
     jumpFailed: 'The original message is no longer available.',
     dismiss: 'Dismiss',
     roomNameRequired: 'Give the room a name (up to 64 characters).',
-    quoteOf: 'Quote of {name}: jump to the original message',
+    quoteJump: 'Quoted message, show the original:',
     messageFrom: 'Message from {name}',
   },
   ru: {
@@ -66,7 +82,9 @@ const STRINGS = {
     replyTo: 'Ответить {name}',
     replyingTo: 'Ответ для {name}',
     cancelReply: 'Отменить ответ',
-    unread: 'непрочитанных: {n}',
+    unread: {
+      one: '{n} непрочитанное сообщение', few: '{n} непрочитанных сообщения', many: '{n} непрочитанных сообщений', other: '{n} непрочитанного сообщения',
+    },
     loadingOlder: 'Загрузка ранних сообщений…',
     startOfChat: 'Это начало переписки.',
     emptyChat: 'Сообщений пока нет. Напишите первым!',
@@ -77,8 +95,24 @@ const STRINGS = {
     notifyBlocked: 'Уведомления запрещены в настройках браузера',
     newMessageFrom: 'Новое сообщение от {name}',
     newMessageIn: '{name} в комнате {room}',
-    members: 'Участников: {n}',
-    member: 'Участников: 1',
+    members: { one: '{n} участник', few: '{n} участника', many: '{n} участников', other: '{n} участника' },
+    newMessages: {
+      one: '{n} новое сообщение', few: '{n} новых сообщения', many: '{n} новых сообщений', other: '{n} нового сообщения',
+    },
+    tooLong: {
+      one: 'Слишком длинно на {n} символ: в сообщении не больше {max}. Оно не отправлено.',
+      few: 'Слишком длинно на {n} символа: в сообщении не больше {max}. Оно не отправлено.',
+      many: 'Слишком длинно на {n} символов: в сообщении не больше {max}. Оно не отправлено.',
+      other: 'Слишком длинно на {n} символа: в сообщении не больше {max}. Оно не отправлено.',
+    },
+    pasteTooLong: {
+      one: 'Не вставлено: сообщение превысило бы предел в {max} на {n} символ.',
+      few: 'Не вставлено: сообщение превысило бы предел в {max} на {n} символа.',
+      many: 'Не вставлено: сообщение превысило бы предел в {max} на {n} символов.',
+      other: 'Не вставлено: сообщение превысило бы предел в {max} на {n} символа.',
+    },
+    charsLeft: { one: 'Остался {n} символ', few: 'Осталось {n} символа', many: 'Осталось {n} символов', other: 'Осталось {n} символа' },
+    charsOver: { one: 'На {n} символ больше', few: 'На {n} символа больше', many: 'На {n} символов больше', other: 'На {n} символа больше' },
     creator: 'создатель',
     youTag: 'вы',
     add: 'Добавить',
@@ -96,12 +130,43 @@ const STRINGS = {
     jumpFailed: 'Исходное сообщение больше недоступно.',
     dismiss: 'Закрыть',
     roomNameRequired: 'Введите название комнаты (до 64 символов).',
-    quoteOf: 'Цитата {name}: перейти к исходному сообщению',
+    quoteJump: 'Цитата, показать исходное сообщение:',
     messageFrom: 'Сообщение от {name}',
   },
 };
 
-function pickLanguage() {
+const LANGUAGES = ['en', 'ru'];
+const STORAGE_KEY = 'mychat.lang';
+const COOKIE = 'lang';
+/** A year, as the server's own cookie. */
+const COOKIE_MAX_AGE = 365 * 24 * 3600;
+
+function stored() {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function cookieValue() {
+  const match = /(?:^|;\s*)lang=([^;]*)/.exec(document.cookie);
+  return match ? match[1] : null;
+}
+
+function writeChoice(code) {
+  const secure = window.location.protocol === 'https:' ? '; Secure' : '';
+  document.cookie = `${COOKIE}=${code}; Path=/; SameSite=Lax; Max-Age=${COOKIE_MAX_AGE}${secure}`;
+  try {
+    localStorage.setItem(STORAGE_KEY, code);
+  } catch {
+    // Private mode: the cookie alone remembers.
+  }
+}
+
+function pageLanguage() {
+  const page = document.documentElement.lang;
+  if (LANGUAGES.includes(page)) return page;
   const wanted = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || 'en'];
   for (const tag of wanted) {
     const lower = String(tag).toLowerCase();
@@ -111,16 +176,64 @@ function pickLanguage() {
   return 'en';
 }
 
+function pickLanguage() {
+  const page = pageLanguage();
+  const remembered = stored();
+  const cookie = cookieValue();
+  if (LANGUAGES.includes(cookie)) {
+    if (remembered !== cookie) writeChoice(cookie);
+  } else if (LANGUAGES.includes(remembered) && remembered !== page) {
+    // The server did not see the choice: tell it, and show the page in that language
+    // (unless cookies are refused, which would reload for ever).
+    writeChoice(remembered);
+    if (cookieValue() === remembered) window.location.reload();
+  }
+  return page;
+}
+
 /** The interface language: "en" or "ru". */
 export const lang = pickLanguage();
+
+const pluralRules = new Intl.PluralRules(lang);
+
+function fill(text, vars) {
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+}
 
 /** The string `key`, with `{name}` placeholders filled from `vars`. */
 export function t(key, vars = {}) {
   const text = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+  return fill(typeof text === 'string' ? text : text.other, vars);
 }
 
-/** "N members" in the interface language. */
-export function membersLabel(n) {
-  return n === 1 ? t('member') : t('members', { n });
+/**
+ * The counted string `key` for `n`, in the form the language's plural rules pick
+ * (`{n}` and the other placeholders filled): plural('members', 2) is "2 участника" in Russian.
+ */
+export function plural(key, n, vars = {}) {
+  const forms = STRINGS[lang][key] ?? STRINGS.en[key];
+  if (!forms) return key;
+  if (typeof forms === 'string') return fill(forms, { ...vars, n });
+  const form = forms[pluralRules.select(n)] ?? forms.other;
+  return fill(form, { ...vars, n });
+}
+
+/** Remembers `code` as the interface language and shows the page in it. */
+export function switchLanguage(code) {
+  if (!LANGUAGES.includes(code)) return;
+  writeChoice(code);
+  if (code !== lang) window.location.reload();
+}
+
+/**
+ * The language switch (templates/lang-switch.html): without script it posts to /language;
+ * here it sets the cookie itself and reloads, so the address (the open chat) is kept.
+ */
+export function initLanguageSwitch(form) {
+  form.addEventListener('submit', (event) => {
+    const code = event.submitter?.value;
+    if (!LANGUAGES.includes(code)) return;
+    event.preventDefault();
+    switchLanguage(code);
+  });
 }

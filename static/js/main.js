@@ -8,7 +8,7 @@ import { Conversation } from './conversation.js';
 import { conversationParts } from './conversation-parts.js';
 import { avatar, byId } from './dom.js';
 import { startGlobal } from './global.js';
-import { t } from './i18n.js';
+import { initLanguageSwitch, t } from './i18n.js';
 import { initNotifyButton, showNotice } from './notify.js';
 import { RoomDialogs } from './rooms.js';
 import { Sidebar } from './sidebar.js';
@@ -42,6 +42,7 @@ byId('back-button').addEventListener('click', () => goBack());
 const global = startGlobal({ openChat: (kind, id) => navigate(kind, id), roomGone });
 initConnectionBanner(byId('connection-banner'), () => [global.socket, conversation?.socket]);
 initNotifyButton(byId('notify-button'));
+initLanguageSwitch(document.querySelector('.lang-switch'));
 
 on('users', () => header.render(state.active));
 on('rooms', () => header.render(state.active));

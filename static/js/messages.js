@@ -2,7 +2,7 @@
 // replies to, local time and — for my own private messages — the ✓ / ✓✓ receipt. All user
 // text goes in through textContent.
 
-import { el, hueOf } from './dom.js';
+import { colorOf, el } from './dom.js';
 import { t } from './i18n.js';
 import { dayLabel, fullTime, messageDate, shortTime } from './time.js';
 
@@ -23,19 +23,24 @@ export function setReceipt(node, read) {
   receipt.setAttribute('aria-label', receipt.title);
 }
 
+/**
+ * The quote a reply carries: a button that jumps to the original. Its accessible name is its
+ * visible text (name and quoted text) after a hidden hint, so speech control finds it by
+ * what it shows.
+ */
 function quoteBlock(quote, onJump) {
   const name = quote.sender_name || '';
-  const button = el('button', {
+  return el('button', {
     type: 'button',
     class: 'quote',
-    attrs: { 'aria-label': t('quoteOf', { name }) },
+    dataset: { color: String(colorOf(quote.sender_id || name)) },
     on: { click: (event) => { event.stopPropagation(); onJump(quote); } },
   }, [
+    el('span', { class: 'visually-hidden', text: `${t('quoteJump')} ` }),
     el('span', { class: 'quote-name', text: name }),
+    el('span', { class: 'visually-hidden', text: ': ' }),
     el('span', { class: 'quote-text', text: quote.text || '' }),
   ]);
-  button.style.setProperty('--hue', String(hueOf(quote.sender_id || name)));
-  return button;
 }
 
 /**
@@ -52,7 +57,7 @@ export function messageNode(item, ctx) {
     dataset: { id: String(item.id), sender: item.sender_id },
     attrs: { 'aria-label': own ? t('you') : t('messageFrom', { name: item.user }) },
   });
-  node.style.setProperty('--hue', String(hueOf(item.sender_id)));
+  node.dataset.color = String(colorOf(item.sender_id));
 
   const bubble = el('div', { class: 'bubble' });
   if (inRoom && !own) bubble.append(el('span', { class: 'sender', text: item.user }));

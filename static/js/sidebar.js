@@ -2,7 +2,7 @@
 // box above them. Each entry is a button, so Tab reaches it and Enter or Space opens it.
 
 import { avatar, el } from './dom.js';
-import { membersLabel, t } from './i18n.js';
+import { plural, t } from './i18n.js';
 import { on, state } from './state.js';
 
 export class Sidebar {
@@ -56,7 +56,7 @@ export class Sidebar {
     const shown = rooms.filter((r) => this.matches(r.name));
     const items = shown.map((room) => {
       const face = el('span', { class: 'avatar-wrap' }, [avatar(room.id, room.name, 'room-avatar')]);
-      return this.entry('room', room.id, face, room.name, membersLabel(room.member_count), room.unread || 0, '');
+      return this.entry('room', room.id, face, room.name, plural('members', room.member_count), room.unread || 0, '');
     });
     this.fill(this.roomList, items, rooms.length ? t('noMatches') : t('noRooms'));
   }
@@ -77,7 +77,7 @@ export class Sidebar {
       ]),
     ]);
     if (unread > 0) {
-      button.append(el('span', { class: 'badge', text: unread > 99 ? '99+' : String(unread), attrs: { 'aria-label': t('unread', { n: unread }) } }));
+      button.append(el('span', { class: 'badge', text: unread > 99 ? '99+' : String(unread), attrs: { 'aria-label': plural('unread', unread) } }));
     }
     return el('li', {}, [button]);
   }

@@ -265,3 +265,241 @@ fn trickling_clients_hold_workers_only_briefly_while_others_wait() {
         assert!(held < Duration::from_secs(14), "{held:?}");
     }
 }
+
+/// The first `/static/…` URL in a page that ends with `suffix`.
+fn static_url(page: &str, suffix: &str) -> String {
+    page.split('"')
+        .find(|s| s.starts_with("/static/") && s.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no /static/…{suffix} in:\n{page}"))
+        .to_string()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).expect("valid gzip");
+    out
+}
+
+fn source_file(path: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+#[test]
+fn static_files_are_gzipped_only_for_clients_that_accept_it() {
+    let server = Server::start(&[]);
+    let mut client = server.client();
+    let css = source_file("static/css/app.css");
+    for accept in ["gzip", "br, gzip;q=0.8", "*"] {
+        let packed = client.request("GET", "/static/css/app.css", &[("Accept-Encoding", accept)], b"");
+        assert_eq!(packed.status, 200);
+        assert_eq!(packed.header("content-encoding"), Some("gzip"), "{accept}");
+        assert_eq!(packed.header("vary"), Some("Accept-Encoding"));
+        assert_eq!(packed.header("content-type"), Some("text/css; charset=utf-8"));
+        assert!(packed.body.len() * 2 < css.len(), "{} of {} bytes", packed.body.len(), css.len());
+        assert_eq!(gunzip(&packed.body), css, "the same file");
+    }
+    // No Accept-Encoding, or one that refuses gzip: the file as it is.
+    for headers in [&[][..], &[("Accept-Encoding", "identity")], &[("Accept-Encoding", "gzip;q=0, br")]] {
+        let plain = client.request("GET", "/static/css/app.css", headers, b"");
+        assert_eq!(plain.status, 200);
+        assert_eq!(plain.header("content-encoding"), None, "{headers:?}");
+        assert_eq!(plain.header("vary"), Some("Accept-Encoding"), "caches must keep the two apart");
+        assert_eq!(plain.body, css);
+    }
+    // HEAD says what GET would send, without the body.
+    let mut stream = raw(&server);
+    stream
+        .write_all(
+            b"HEAD /static/css/app.css HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut head = String::new();
+    stream.read_to_string(&mut head).unwrap();
+    assert!(head.contains("content-encoding: gzip\r\n") && head.ends_with("\r\n\r\n"), "{head}");
+}
+
+#[test]
+fn hashed_urls_are_cached_for_a_year_and_plain_ones_revalidate_both_by_etag() {
+    let server = Server::start(&[]);
+    let mut client = server.client();
+    let login = client.get("/").text();
+    client.register("hazel", "correct horse battery");
+    let app = client.get("/index").text();
+    let css = static_url(&login, ".css");
+    let script = static_url(&app, ".js");
+    let icon = static_url(&login, ".svg");
+    assert!(script.starts_with("/static/js/main.") && script.len() == "/static/js/main..js".len() + 12, "{script}");
+    assert!(css.starts_with("/static/css/app."), "{css}");
+    assert_eq!(static_url(&app, ".css"), css, "one URL for the stylesheet everywhere");
+
+    for url in [&css, &script, &icon] {
+        for accept in ["gzip", "identity"] {
+            let first = client.request("GET", url, &[("Accept-Encoding", accept)], b"");
+            assert_eq!(first.status, 200, "{url}");
+            assert_eq!(first.header("cache-control"), Some("public, max-age=31536000, immutable"), "{url}");
+            let etag = first.header("etag").unwrap().to_string();
+            let again = client.request("GET", url, &[("Accept-Encoding", accept), ("If-None-Match", &etag)], b"");
+            assert_eq!(again.status, 304, "{url} {accept}");
+            assert!(again.body.is_empty());
+            assert_eq!(again.header("etag"), Some(etag.as_str()));
+            assert_eq!(again.header("cache-control"), Some("public, max-age=31536000, immutable"));
+        }
+        let gz = client.request("GET", url, &[("Accept-Encoding", "gzip")], b"");
+        let id = client.request("GET", url, &[], b"");
+        assert_ne!(gz.header("etag"), id.header("etag"), "{url}: each encoding has its own ETag");
+        // The identity ETag does not validate the gzip copy (nor the other way round).
+        let cross = client.request(
+            "GET",
+            url,
+            &[("Accept-Encoding", "gzip"), ("If-None-Match", id.header("etag").unwrap())],
+            b"",
+        );
+        assert_eq!(cross.status, 200, "{url}");
+    }
+
+    // The script is the bundle of every module main.js reaches, without import statements.
+    let bundle = client.get(&script).text();
+    for module in ["js/main.js", "js/dom.js", "js/conversation.js", "js/i18n.js", "js/rooms.js"] {
+        assert!(bundle.contains(&format!("// {module}\n")), "{module} is in the bundle");
+    }
+    assert!(!bundle.lines().any(|l| l.starts_with("import ") || l.starts_with("export ")), "no module syntax left");
+    let me = client.me()["id"].as_str().unwrap().to_string();
+    let chat_page = client.get(&format!("/chat/{me}")).text();
+    let single = static_url(&chat_page, ".js");
+    assert!(single.starts_with("/static/js/chat-page."), "{single}");
+    assert!(!client.get(&single).text().contains("// js/rooms.js\n"), "each page bundles only what it imports");
+
+    // The plain paths still work (old bookmarks, the modules one by one), revalidated on use.
+    for plain in ["/static/js/main.js", "/static/js/dom.js", "/static/css/app.css", "/static/favicon.svg"] {
+        let first = client.request("GET", plain, &[("Accept-Encoding", "gzip")], b"");
+        assert_eq!(first.status, 200, "{plain}");
+        assert_eq!(first.header("cache-control"), Some("no-cache"), "{plain}");
+        let etag = first.header("etag").unwrap().to_string();
+        let again = client.request("GET", plain, &[("Accept-Encoding", "gzip"), ("If-None-Match", &etag)], b"");
+        assert_eq!(again.status, 304, "{plain}");
+        assert_eq!(again.header("cache-control"), Some("no-cache"));
+    }
+    assert_eq!(
+        gunzip(&client.request("GET", "/static/js/main.js", &[("Accept-Encoding", "gzip")], b"").body),
+        source_file("static/js/main.js")
+    );
+    assert_eq!(client.get("/static/js/main.0000000000aa.js").status, 404, "a made-up hash is not found");
+}
+
+/// Copies `static/` and `templates/` to `dir`, as a developer's working tree.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn with_assets_dir_pages_load_the_modules_from_disk_and_edits_show_at_once() {
+    let tree = TempDir::new("assets");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_tree(&root.join("static"), &tree.path().join("static"));
+    copy_tree(&root.join("templates"), &tree.path().join("templates"));
+    let server = Server::start(&["--assets-dir", tree.path().to_str().unwrap()]);
+    let mut client = server.client();
+    client.register("ivy", "correct horse battery");
+    let app = client.get("/index").text();
+    assert_eq!(static_url(&app, ".js"), "/static/js/main.js", "the entry module itself, unbundled");
+    assert_eq!(static_url(&app, ".css"), "/static/css/app.css");
+    let module = client.request("GET", "/static/js/dom.js", &[("Accept-Encoding", "gzip")], b"");
+    assert_eq!(module.header("cache-control"), Some("no-cache"));
+    assert_eq!(module.body, source_file("static/js/dom.js"));
+
+    std::fs::write(tree.path().join("static/js/dom.js"), "export const edited = true;\n").unwrap();
+    assert_eq!(client.get("/static/js/dom.js").text(), "export const edited = true;\n", "no rebuild, no restart");
+}
+
+#[test]
+fn the_language_cookie_wins_over_accept_language_on_server_rendered_pages() {
+    let server = Server::start(&[]);
+    let mut client = server.client();
+    let page = |client: &mut Client, path: &str, accept: &str| {
+        client.request("GET", path, &[("Accept-Language", accept), ("Accept", "text/html")], b"").text()
+    };
+    assert!(page(&mut client, "/", "ru-RU,ru;q=0.9").contains("<html lang=\"ru\">"));
+    assert!(page(&mut client, "/", "en-GB").contains("<html lang=\"en\">"));
+
+    // The switch: a form post, answered with the cookie and a way back to the page.
+    client.origin = Some(format!("http://{}", server.addr));
+    let switched = client.request(
+        "POST",
+        "/language",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Referer", &format!("http://{}/search?q=a#x", server.addr)),
+        ],
+        b"lang=ru",
+    );
+    assert_eq!(switched.status, 303);
+    assert_eq!(switched.header("location"), Some("/search?q=a"));
+    let cookie = switched.header("set-cookie").unwrap();
+    assert!(cookie.starts_with("lang=ru; Path=/; SameSite=Lax; Max-Age="), "{cookie}");
+    assert_eq!(client.cookies.get("lang").map(String::as_str), Some("ru"));
+
+    // Every server-rendered page follows it, whatever the browser prefers.
+    let login = page(&mut client, "/", "en-US,en;q=0.9");
+    assert!(login.contains("<html lang=\"ru\">") && login.contains("Войти"), "{login}");
+    let missing = client.request("GET", "/nothing-here", &[("Accept-Language", "en")], b"");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().contains("<html lang=\"ru\">"), "the error page too");
+    client.register("juniper", "correct horse battery");
+    let app = page(&mut client, "/index", "en");
+    assert!(app.contains("<html lang=\"ru\">") && app.contains("Комнаты"), "and the app");
+
+    // Back to English from another page; without a usable Referer the way back is /.
+    let english =
+        client.request("POST", "/language", &[("Content-Type", "application/x-www-form-urlencoded")], b"lang=en");
+    assert_eq!(english.status, 303);
+    assert_eq!(english.header("location"), Some("/"));
+    assert!(page(&mut client, "/index", "ru").contains("<html lang=\"en\">"));
+    let foreign = client.request(
+        "POST",
+        "/language",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("Referer", "http://evil.example/x")],
+        b"lang=en",
+    );
+    assert_eq!(foreign.header("location"), Some("/"), "never a redirect to another site");
+
+    // An unknown cookie value is ignored: Accept-Language decides again.
+    let mut stranger = server.client();
+    stranger.cookies.insert("lang".into(), "xx".into());
+    assert!(page(&mut stranger, "/", "ru").contains("<html lang=\"ru\">"));
+}
+
+#[test]
+fn a_bad_or_cross_site_language_switch_sets_nothing() {
+    let server = Server::start(&[]);
+    let mut client = server.client();
+    client.origin = Some(format!("http://{}", server.addr));
+    for body in [&b"lang=de"[..], b"", b"language=ru", b"lang=ru%00"] {
+        let refused = client.request(
+            "POST",
+            "/language",
+            &[("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+            body,
+        );
+        assert_eq!(refused.status, 400, "{:?}", String::from_utf8_lossy(body));
+        assert_eq!(refused.error(), "lang must be \"en\" or \"ru\"");
+        assert!(refused.header("set-cookie").is_none());
+    }
+    client.origin = Some("http://evil.example".into());
+    let forged =
+        client.request("POST", "/language", &[("Content-Type", "application/x-www-form-urlencoded")], b"lang=ru");
+    assert_eq!(forged.status, 403);
+    assert!(forged.header("set-cookie").is_none(), "another site cannot change the language");
+    assert!(client.cookies.is_empty());
+    let get = server.client().get("/language");
+    assert_eq!(get.status, 405);
+    assert!(get.header("set-cookie").is_none());
+}

@@ -128,6 +128,28 @@ export function message(page, text) {
   return page.locator('#message-list .msg').filter({ has: page.locator('.text', { hasText: text }) });
 }
 
+/**
+ * Sends `count` messages into a room from the page's own socket, one at a time: each waits
+ * for its echo, and one refused by the rate limit is sent again after a pause.
+ */
+export async function flood(page, room, count) {
+  await page.evaluate(async ({ room, count }) => {
+    const me = document.body.dataset.userId;
+    const ws = new WebSocket(`ws://${location.host}/ws/room/${room}/${me}`);
+    await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+    const next = () => new Promise((resolve) => { ws.onmessage = (event) => resolve(JSON.parse(event.data)); });
+    for (let i = 1; i <= count; i += 1) {
+      for (;;) {
+        const answer = next();
+        ws.send(JSON.stringify({ text: `filler ${i}` }));
+        if ((await answer).type === 'room_message') break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+    ws.close();
+  }, { room, count });
+}
+
 export async function screenshot(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
