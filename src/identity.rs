@@ -25,3 +25,39 @@ impl SessionUser {
         Me { id: self.id.clone(), name: self.name.clone() }
     }
 }
+
+/// Where messages are exchanged: two people's private chat, or a room. A private
+/// conversation is the same whoever of the two names it first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Conversation {
+    Private { a: UserId, b: UserId },
+    Room(RoomId),
+}
+
+impl Conversation {
+    /// The private conversation of `x` and `y`, in either order.
+    pub fn private(x: &UserId, y: &UserId) -> Conversation {
+        let (a, b) = if x <= y { (x.clone(), y.clone()) } else { (y.clone(), x.clone()) };
+        Conversation::Private { a, b }
+    }
+}
+
+/// A stored message: private messages and room messages live in different tables (the
+/// original's), so an id alone is not enough.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MessageRef {
+    Private(i64),
+    Room(i64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_private_conversation_is_the_same_from_both_sides() {
+        let (x, y): (UserId, UserId) = ("x".into(), "y".into());
+        assert_eq!(Conversation::private(&x, &y), Conversation::private(&y, &x));
+        assert_ne!(Conversation::private(&x, &y), Conversation::Room("x".into()));
+    }
+}
