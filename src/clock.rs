@@ -42,6 +42,38 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// Milliseconds since the epoch of a timestamp we wrote (`YYYY-MM-DDTHH:MM:SS.mmmZ`);
+/// `None` for anything else (the original app's `HH:MM`, which has no date).
+pub fn millis_from_iso(stored: &str) -> Option<i64> {
+    let b = stored.as_bytes();
+    if b.len() != 24 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'.' || b[23] != b'Z' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| stored.get(range)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    Some((days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss) * 1000 + ms)
+}
+
+/// Days since 1970-01-01 of a date (Howard Hinnant's algorithm, the inverse of
+/// `civil_from_days`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Milliseconds since the epoch, now.
+pub fn millis_now() -> i64 {
+    since_epoch().as_millis() as i64
+}
+
 /// A stored timestamp as the API shows it: `(time, created_at)`.
 ///
 /// Rows written by the original app hold only `HH:MM`; those have no `created_at`. Rows we write
@@ -63,6 +95,15 @@ mod tests {
         assert_eq!(iso_from_millis(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso_from_millis(951_782_400_123), "2000-02-29T00:00:00.123Z");
         assert_eq!(iso_from_millis(1_795_647_179_000), "2026-11-25T22:52:59.000Z");
+    }
+
+    #[test]
+    fn parses_what_it_formats() {
+        for millis in [0, 951_782_400_123, 1_795_647_179_000, 4_102_444_799_999] {
+            assert_eq!(millis_from_iso(&iso_from_millis(millis)), Some(millis));
+        }
+        assert_eq!(millis_from_iso("22:32"), None);
+        assert_eq!(millis_from_iso("2026-13-01T00:00:00.000Z"), None);
     }
 
     #[test]

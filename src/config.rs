@@ -51,6 +51,8 @@ pub struct Config {
     pub socket_timeout: Duration,
     pub durability: Durability,
     pub assets_dir: Option<PathBuf>,
+    /// How long after sending a message its author may edit or delete it; `None`: always.
+    pub edit_window: Option<Duration>,
 }
 
 impl Default for Config {
@@ -74,6 +76,7 @@ impl Default for Config {
             socket_timeout: Duration::from_secs(75),
             durability: Durability::Normal,
             assets_dir: None,
+            edit_window: None,
         }
     }
 }
@@ -123,6 +126,11 @@ const OPTIONS: &[Opt] = &[
         help: "drop a WebSocket peer silent this long (pinged at a quarter of it) [75s]",
     },
     Opt { flag: "durability", value: "normal|full", help: "full: fsync every commit, survives power loss [normal]" },
+    Opt {
+        flag: "edit-window",
+        value: "DURATION|off",
+        help: "how long an author may edit or delete a message after sending it [off: always]",
+    },
     Opt {
         flag: "assets-dir",
         value: "DIR",
@@ -246,6 +254,7 @@ fn apply(config: &mut Config, flag: &str, value: &str) -> Result<(), String> {
             }
         }
         "assets-dir" => config.assets_dir = Some(PathBuf::from(value)),
+        "edit-window" => config.edit_window = if value == "off" { None } else { Some(duration(value)?) },
         _ => return Err("unknown option".into()),
     }
     Ok(())

@@ -32,8 +32,8 @@ impl FileSchema {
 /// ids through it.
 const SCHEMAS: [FileSchema; 3] = [
     FileSchema { schema: "main", file: "users.db", steps: &[users_v1] },
-    FileSchema { schema: "chat", file: "chathistory.db", steps: &[chat_v1] },
-    FileSchema { schema: "rooms", file: "rooms.db", steps: &[rooms_v1] },
+    FileSchema { schema: "chat", file: "chathistory.db", steps: &[chat_v1, chat_v2] },
+    FileSchema { schema: "rooms", file: "rooms.db", steps: &[rooms_v1, rooms_v2] },
 ];
 
 /// Each file with the version it has now.
@@ -198,5 +198,88 @@ fn rooms_v1(conn: &Connection) -> rusqlite::Result<()> {
           WHERE reply_to_text IS NOT NULL;
          CREATE INDEX rooms.room_messages_room ON room_messages (room_id, id);
          CREATE INDEX rooms.room_members_user ON room_members (user_id);",
+    )
+}
+
+/// Messages people can act on (private side): replies by id, edits and tombstones, the
+/// client's id for idempotent resends, the change sequence for catch-up; reactions, room
+/// mentions, per-conversation notification levels, each person's list of private
+/// conversations with its unread counts (so lists and counts cost a row per conversation), and
+/// the full-text index (which covers room messages too: they are indexed by `rooms_v2`). Index rowids: `2 × id` for a private
+/// message, `2 × id + 1` for a room message.
+fn chat_v2(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "ALTER TABLE chat.messages ADD COLUMN reply_to_id INTEGER;
+         ALTER TABLE chat.messages ADD COLUMN edited_at TEXT;
+         ALTER TABLE chat.messages ADD COLUMN deleted_at TEXT;
+         ALTER TABLE chat.messages ADD COLUMN client_id TEXT;
+         ALTER TABLE chat.messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+         CREATE UNIQUE INDEX chat.messages_client ON messages (sender, client_id) WHERE client_id IS NOT NULL;
+         CREATE INDEX chat.messages_reply ON messages (reply_to_id) WHERE reply_to_id IS NOT NULL;
+         CREATE INDEX chat.messages_changed ON messages (sender, receiver, seq) WHERE seq > 0;
+         CREATE INDEX chat.messages_pair_in ON messages (receiver, sender, id);
+         CREATE TABLE chat.reactions (
+             in_room INTEGER NOT NULL,
+             message_id INTEGER NOT NULL,
+             emoji TEXT NOT NULL,
+             user_id TEXT NOT NULL,
+             created_at TEXT NOT NULL,
+             PRIMARY KEY (in_room, message_id, emoji, user_id)
+         ) WITHOUT ROWID;
+         CREATE TABLE chat.mentions (
+             user_id TEXT NOT NULL,
+             room_id TEXT NOT NULL,
+             message_id INTEGER NOT NULL,
+             PRIMARY KEY (user_id, room_id, message_id)
+         ) WITHOUT ROWID;
+         CREATE INDEX chat.mentions_message ON mentions (room_id, message_id);
+         CREATE TABLE chat.private_settings (
+             user_id TEXT NOT NULL,
+             other_id TEXT NOT NULL,
+             notify TEXT NOT NULL,
+             PRIMARY KEY (user_id, other_id)
+         ) WITHOUT ROWID;
+         CREATE TABLE chat.conversations (
+             user_id TEXT NOT NULL,
+             other_id TEXT NOT NULL,
+             last_id INTEGER NOT NULL,
+             unread INTEGER NOT NULL DEFAULT 0,
+             PRIMARY KEY (user_id, other_id)
+         ) WITHOUT ROWID;
+         INSERT INTO chat.conversations (user_id, other_id, last_id, unread)
+             SELECT u, o, max(id), sum(unread) FROM (
+                 SELECT sender AS u, receiver AS o, id, 0 AS unread FROM chat.messages
+                  WHERE sender IS NOT NULL AND receiver IS NOT NULL
+                 UNION ALL
+                 SELECT receiver, sender, id, (COALESCE(read, 0) = 0 AND sender != receiver) FROM chat.messages
+                  WHERE sender IS NOT NULL AND receiver IS NOT NULL
+             ) GROUP BY u, o;
+         CREATE VIRTUAL TABLE chat.message_search USING fts5(
+             text, tokenize = 'unicode61 remove_diacritics 2'
+         );
+         INSERT INTO chat.message_search (message_search, rank) VALUES ('secure-delete', 1);
+         INSERT INTO chat.message_search (rowid, text)
+             SELECT 2 * id, text FROM chat.messages WHERE text IS NOT NULL AND text != '';",
+    )
+}
+
+/// Messages people can act on (room side): edits and tombstones, client ids, the change
+/// sequence, each member's notification level; the room messages go into the search index;
+/// and an index for the seed's quote-by-copy replies, so checking one is an index range, not
+/// a scan of the room.
+fn rooms_v2(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "ALTER TABLE rooms.room_messages ADD COLUMN edited_at TEXT;
+         ALTER TABLE rooms.room_messages ADD COLUMN deleted_at TEXT;
+         ALTER TABLE rooms.room_messages ADD COLUMN client_id TEXT;
+         ALTER TABLE rooms.room_messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE rooms.room_members ADD COLUMN notify TEXT NOT NULL DEFAULT 'all';
+         CREATE UNIQUE INDEX rooms.room_messages_client ON room_messages (sender_id, client_id)
+             WHERE client_id IS NOT NULL;
+         CREATE INDEX rooms.room_messages_reply ON room_messages (reply_to_id) WHERE reply_to_id IS NOT NULL;
+         CREATE INDEX rooms.room_messages_changed ON room_messages (room_id, seq) WHERE seq > 0;
+         CREATE INDEX rooms.room_messages_sender ON room_messages (room_id, sender_id, id);
+         INSERT INTO chat.message_search (rowid, text)
+             SELECT 2 * id + 1, text FROM rooms.room_messages WHERE text != '';",
     )
 }

@@ -6,15 +6,17 @@
 //! Writes are batched by the hub: the first write of a batch opens a transaction, the hub
 //! commits it once the batch is done, and only then are its effects (acks, deliveries) released.
 
-mod chat;
+mod messages;
 mod migrate;
+mod private;
 mod rooms;
 mod users;
 
-pub use chat::PrivateMessage;
+pub use messages::{NewMessage, Quote, StoredMessage, Thread};
 
 pub use migrate::fold_name;
-pub use rooms::{Quote, RoomMessage, RoomRecord};
+pub use private::Partner;
+pub use rooms::{Membership, RoomRecord};
 pub use users::{SessionRecord, UserRecord};
 
 use crate::config::Durability;
@@ -24,28 +26,19 @@ use std::path::{Path, PathBuf};
 
 pub type DbResult<T> = rusqlite::Result<T>;
 
-/// A page of history. Messages with `after < id < before`, at most `limit`: the newest of
-/// them when scrolling back (`after` = 0), the oldest when catching up (`after` > 0). Either
-/// way a page is returned oldest first.
+/// Which messages of a conversation a page holds. Every page is returned oldest first
+/// (a `Changed` page in the order of the changes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    pub before: i64,
-    pub after: i64,
-    pub limit: u32,
-}
-
-impl Page {
-    fn order(&self) -> &'static str {
-        if self.after > 0 { "ASC" } else { "DESC" }
-    }
-
-    /// Puts rows fetched in [`Page::order`] oldest first.
-    fn oldest_first<T>(&self, mut rows: Vec<T>) -> Vec<T> {
-        if self.after == 0 {
-            rows.reverse();
-        }
-        rows
-    }
+pub enum Page {
+    /// Messages with `after < id < before`: the newest of them when scrolling back
+    /// (`after` = 0), the oldest when catching up (`after` > 0).
+    Range { before: i64, after: i64, limit: u32 },
+    /// Up to `limit` messages around message `id` (half before it, half from it on): where a
+    /// search result opens the conversation.
+    Around { id: i64, limit: u32 },
+    /// Messages changed (new, edited, deleted, reacted to) after change `seq`: how a client
+    /// that was away catches up with everything, not only new messages.
+    Changed { seq: i64, limit: u32 },
 }
 
 /// The three files, their schema names in the connection, in the order a consistent backup
@@ -136,6 +129,9 @@ impl Db {
         // The backup command may hold a read lock for a moment; wait rather than fail.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch("PRAGMA foreign_keys = ON")?;
+        // A deleted message's text must be gone from the files, not just unlinked: freed
+        // pages of the message files are overwritten.
+        conn.execute_batch("PRAGMA chat.secure_delete = ON; PRAGMA rooms.secure_delete = ON")?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(())
     }

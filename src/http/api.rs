@@ -5,7 +5,8 @@ use super::Ctx;
 use super::response::Response;
 use crate::error::ApiError;
 use crate::http::request::Request;
-use crate::hub::{Page, SessionUser, UserId};
+use crate::hub::{MAX_QUERY_CHARS, Page, SessionUser, UserId};
+use crate::protocol::ChatRef;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -32,10 +33,10 @@ fn id_param(request: &Request, name: &'static str, default: i64) -> Result<i64, 
     }
 }
 
-/// `?before=<id>` (scroll back), `?after=<id>` (catch up), `&limit=<n>`.
+/// `?before=<id>` (scroll back), `?after=<id>` (catch up with new messages),
+/// `?changed_since=<seq>` (catch up with every change), `?around=<id>` (open at a message),
+/// each with `&limit=<n>`.
 fn page(request: &Request) -> Result<Page, ApiError> {
-    let before = id_param(request, "before", i64::MAX)?;
-    let after = id_param(request, "after", 0)?;
     let limit = match request.query_param("limit") {
         None => DEFAULT_PAGE,
         Some(v) => match v.parse::<u32>() {
@@ -43,7 +44,18 @@ fn page(request: &Request) -> Result<Page, ApiError> {
             _ => return Err(ApiError::bad_request("limit must be 1 to 200")),
         },
     };
-    Ok(Page { before, after, limit })
+    if let Some(seq) = request.query_param("changed_since") {
+        return match seq.parse::<i64>() {
+            Ok(seq) if seq >= 0 => Ok(Page::Changed { seq, limit }),
+            _ => Err(ApiError::bad_request("changed_since must be a change number (0 or more)")),
+        };
+    }
+    if request.query_param("around").is_some() {
+        return Ok(Page::Around { id: id_param(request, "around", 1)?, limit });
+    }
+    let before = id_param(request, "before", i64::MAX)?;
+    let after = id_param(request, "after", 0)?;
+    Ok(Page::Range { before, after, limit })
 }
 
 fn body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
@@ -77,12 +89,56 @@ pub fn unread(ctx: &Ctx, request: &Request, user: &str) -> Result<Response, ApiE
     Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.unread(&user))??))
 }
 
-/// POST /api/mark_read/{user_id}/{target_id} — everything from target to user is read.
+/// POST /api/mark_read/{user_id}/{target_id}[?up_to=<id>] — what target sent user is read
+/// (up to that message, or all of it).
 pub fn mark_read(ctx: &Ctx, request: &Request, user: &str, target: &str) -> Result<Response, ApiError> {
     let user = require_self(request, ctx, user)?.id;
+    let up_to = request.query_param("up_to").map(|_| id_param(request, "up_to", i64::MAX)).transpose()?;
     let target = target.to_string();
-    ctx.hub.ask(move |hub| hub.mark_read(&user, &target))??;
+    ctx.hub.ask(move |hub| hub.mark_read(&user, &target, up_to))??;
     Ok(ok())
+}
+
+/// GET /api/chats — the caller's conversations, newest activity first.
+pub fn chats(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.chats(&user))??))
+}
+
+#[derive(Deserialize)]
+struct NotifyBody {
+    chat: ChatBody,
+    level: String,
+}
+
+#[derive(Deserialize)]
+struct ChatBody {
+    kind: String,
+    id: String,
+}
+
+/// POST /api/chats/notify {chat: {kind: "user"|"room", id}, level: "all"|"mentions"|"none"}
+pub fn set_notify(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let NotifyBody { chat, level } = body(request)?;
+    let chat = match chat.kind.as_str() {
+        "user" => ChatRef::user(&chat.id.into()),
+        "room" => ChatRef::room(&chat.id.into()),
+        _ => return Err(ApiError::bad_request("chat.kind must be user or room")),
+    };
+    ctx.hub.ask(move |hub| hub.set_notify_level(&user, &chat, &level))??;
+    Ok(ok())
+}
+
+/// GET /api/search?q= — people, the caller's rooms, and messages of the caller's
+/// conversations.
+pub fn search(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let query = request.query_param("q").unwrap_or_default();
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_request("the search is too long (at most 200 characters)"));
+    }
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.search(&user, &query))??))
 }
 
 /// GET /api/history/{user_id}/{target_id}?before=&limit= (also /history/...) — a page of the
@@ -162,6 +218,28 @@ pub fn members(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, Api
     let user = caller(ctx, request)?;
     let room = room.to_string();
     Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.members(&user, &room))??))
+}
+
+/// POST /api/rooms/{room_id}/leave — a member (not the creator) leaves.
+pub fn leave_room(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let room = room.to_string();
+    ctx.hub.ask(move |hub| hub.leave_room(&user, &room))??;
+    Ok(ok())
+}
+
+#[derive(Deserialize)]
+struct ReadBody {
+    up_to: i64,
+}
+
+/// POST /api/rooms/{room_id}/read {up_to} — the caller has seen the room up to this message.
+pub fn read_room(ctx: &Ctx, request: &Request, room: &str) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let ReadBody { up_to } = body(request)?;
+    let room = room.to_string();
+    ctx.hub.ask(move |hub| hub.read_room(&user, &room, up_to))??;
+    Ok(ok())
 }
 
 /// GET /api/rooms/{room_id}/history?before=&limit= — a page of the room, oldest first.

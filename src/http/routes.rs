@@ -98,6 +98,9 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
         ["api", "history", user, target] | ["history", user, target] => {
             allow(request, GET).and_then(|()| respond(api::history(ctx, request, user, target)))
         }
+        ["api", "chats"] => allow(request, GET).and_then(|()| respond(api::chats(ctx, request))),
+        ["api", "chats", "notify"] => allow(request, POST).and_then(|()| respond(api::set_notify(ctx, request))),
+        ["api", "search"] => allow(request, GET).and_then(|()| respond(api::search(ctx, request))),
         ["api", "rooms"] => allow(request, GET).and_then(|()| respond(api::rooms(ctx, request))),
         ["api", "rooms", "create"] => allow(request, POST).and_then(|()| respond(api::create_room(ctx, request))),
         ["api", "rooms", room] => match request.method.as_str() {
@@ -109,6 +112,12 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
         }
         ["api", "rooms", room, "remove_user"] => {
             allow(request, POST).and_then(|()| respond(api::remove_member(ctx, request, room)))
+        }
+        ["api", "rooms", room, "leave"] => {
+            allow(request, POST).and_then(|()| respond(api::leave_room(ctx, request, room)))
+        }
+        ["api", "rooms", room, "read"] => {
+            allow(request, POST).and_then(|()| respond(api::read_room(ctx, request, room)))
         }
         ["api", "rooms", room, "members"] => {
             allow(request, GET).and_then(|()| respond(api::members(ctx, request, room)))

@@ -17,13 +17,16 @@
 //! now.
 
 mod accounts;
-mod chat;
+mod chats;
+mod messages;
 mod presence;
+mod private;
 mod rooms;
 mod sockets;
 
 pub use crate::db::Page;
 pub use crate::identity::{ConnId, RoomId, SessionUser, TokenHash, UserId};
+pub use chats::MAX_QUERY_CHARS;
 pub use sockets::{SocketKind, SocketRequest, SocketTarget};
 
 use crate::config::Config;
@@ -134,6 +137,9 @@ pub struct Hub {
     limits: Limits,
     effects: Vec<Effect>,
     undo: Undo,
+    /// The last change number given to a message (see `messages`).
+    seq: i64,
+    typing: messages::Typing,
     next_housekeeping: Instant,
     stopping: bool,
 }
@@ -198,6 +204,8 @@ impl Hub {
             rooms: rooms::Rooms::default(),
             effects: Vec::new(),
             undo: Undo::default(),
+            seq: 0,
+            typing: messages::Typing::default(),
             next_housekeeping: Instant::now(),
             stopping: false,
         };
@@ -210,6 +218,7 @@ impl Hub {
     fn load(&mut self) -> rusqlite::Result<()> {
         self.accounts.load(&self.db)?;
         self.rooms.load(&self.db)?;
+        self.seq = self.db.latest_seq()?;
         Ok(())
     }
 
@@ -266,6 +275,7 @@ impl Hub {
         if now >= self.next_housekeeping {
             self.next_housekeeping = now + Duration::from_secs(600);
             self.expire_sessions();
+            self.typing.sweep(now);
         }
     }
 

@@ -1,35 +1,55 @@
-//! Rooms: management, membership (live: sockets follow it), room messages with replies whose
-//! quotes come from stored messages, and each member's unread count.
+//! Rooms: management, membership (live: sockets follow it), history, and each member's read
+//! position and notification level. Room messages are sent and acted on in
+//! [`super::messages`], the same way as private ones.
 
-use super::{ConnId, Hub, Page, RoomId, UserId};
-use crate::clock::{display_parts, iso_now};
-use crate::db::{Db, Quote, RoomMessage, RoomRecord};
+use super::messages::{Level, Rendered};
+use super::{Hub, Page, RoomId, UserId};
+use crate::clock::iso_now;
+use crate::db::{Db, RoomRecord, Thread};
 use crate::error::ApiError;
-use crate::protocol::{Event, Member, QuoteItem, ReplyRef, RoomItem, RoomSummary};
-use std::collections::{HashMap, HashSet};
+use crate::identity::Conversation;
+use crate::protocol::{ChatRef, Event, Member, RoomItem, RoomSummary};
+use std::collections::HashMap;
 
 pub const MAX_ROOM_NAME_CHARS: usize = 64;
 pub const MAX_ROOM_DESCRIPTION_CHARS: usize = 500;
 
+/// A member of a room.
+pub(super) struct MemberState {
+    pub id: UserId,
+    /// The last message they have read.
+    pub last_read: i64,
+    pub level: Level,
+}
+
 pub(super) struct RoomState {
     pub id: RoomId,
-    name: String,
+    pub name: String,
     description: String,
     creator: UserId,
-    created_at: String,
-    /// Members in the order they joined, each with the last message they have read.
-    members: Vec<(UserId, i64)>,
-    /// The newest message id in the room.
-    latest_id: i64,
+    pub created_at: String,
+    /// Members in the order they joined.
+    members: Vec<MemberState>,
+    /// The newest message id in the room (0: none yet).
+    pub latest_id: i64,
 }
 
 impl RoomState {
-    fn is_member(&self, user: &UserId) -> bool {
-        self.members.iter().any(|(u, _)| u == user)
+    fn member(&self, user: &UserId) -> Option<&MemberState> {
+        self.members.iter().find(|m| m.id == *user)
     }
 
-    fn last_read(&self, user: &UserId) -> Option<i64> {
-        self.members.iter().find(|(u, _)| u == user).map(|(_, r)| *r)
+    fn is_member(&self, user: &UserId) -> bool {
+        self.member(user).is_some()
+    }
+
+    pub fn member_count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// `user`'s notification level here (members only).
+    pub fn level_of(&self, user: &UserId) -> Option<Level> {
+        self.member(user).map(|m| m.level)
     }
 }
 
@@ -57,10 +77,11 @@ impl Rooms {
             };
             self.by_id.insert(id, state);
         }
-        for (room, user, last_read) in db.load_memberships()? {
-            if let Some(state) = self.by_id.get_mut(room.as_str()) {
-                let user: UserId = user.into();
-                state.members.push((user.clone(), last_read));
+        for m in db.load_memberships()? {
+            if let Some(state) = self.by_id.get_mut(m.room_id.as_str()) {
+                let user: UserId = m.user_id.into();
+                let level = Level::parse(&m.notify).unwrap_or_default();
+                state.members.push(MemberState { id: user.clone(), last_read: m.last_read_id, level });
                 self.of_user.entry(user).or_default().push(state.id.clone());
             }
         }
@@ -69,6 +90,10 @@ impl Rooms {
 
     fn get(&self, room: &str) -> Result<&RoomState, ApiError> {
         self.by_id.get(room).ok_or(ApiError::NotFound("no such room"))
+    }
+
+    pub fn get_mut(&mut self, room: &str) -> Option<&mut RoomState> {
+        self.by_id.get_mut(room)
     }
 
     /// The room, if `user` is a member; 404 if there is no such room, 403 if not a member.
@@ -82,8 +107,37 @@ impl Rooms {
         if state.creator == *user { Ok(state) } else { Err(ApiError::Forbidden("only the room's creator can do that")) }
     }
 
-    fn member_ids(&self, room: &RoomId) -> Vec<UserId> {
-        self.by_id.get(room).map(|r| r.members.iter().map(|(u, _)| u.clone()).collect()).unwrap_or_default()
+    pub fn is_creator(&self, room: &str, user: &UserId) -> bool {
+        self.by_id.get(room).is_some_and(|r| r.creator == *user)
+    }
+
+    pub fn member_ids(&self, room: &str) -> Vec<UserId> {
+        self.by_id.get(room).map(|r| r.members.iter().map(|m| m.id.clone()).collect()).unwrap_or_default()
+    }
+
+    pub fn latest_id(&self, room: &str) -> Option<i64> {
+        self.by_id.get(room).map(|r| r.latest_id)
+    }
+
+    pub fn last_read(&self, room: &str, user: &UserId) -> Option<i64> {
+        self.by_id.get(room).and_then(|r| r.member(user)).map(|m| m.last_read)
+    }
+
+    /// Moves a member's read position forward; whether it moved.
+    pub fn set_last_read(&mut self, room: &str, user: &UserId, up_to: i64) -> bool {
+        let Some(member) = self.by_id.get_mut(room).and_then(|r| r.members.iter_mut().find(|m| m.id == *user)) else {
+            return false;
+        };
+        if member.last_read >= up_to {
+            return false;
+        }
+        member.last_read = up_to;
+        true
+    }
+
+    /// `user`'s rooms, in the order they joined them.
+    pub fn of_user(&self, user: &UserId) -> impl Iterator<Item = &RoomState> {
+        self.of_user.get(user).into_iter().flatten().filter_map(|id| self.by_id.get(id))
     }
 }
 
@@ -104,39 +158,18 @@ fn clean_room_fields(name: &str, description: &str) -> Result<(String, String), 
     Ok((name.to_string(), description.to_string()))
 }
 
-fn room_item(m: RoomMessage) -> RoomItem {
-    let (time, created_at) = display_parts(&m.timestamp);
-    RoomItem {
-        id: m.id,
-        user: m.sender_name,
-        text: m.text,
-        time,
-        created_at,
-        sender_id: m.sender_id,
-        room_id: m.room_id,
-        reply_to: m.reply_to.map(|q| QuoteItem {
-            id: q.id,
-            sender_id: q.sender_id,
-            sender_name: q.sender_name,
-            text: q.text,
-        }),
-    }
-}
-
 impl Hub {
-    /// A room as `viewer` sees it; `unread` only where it means something to the viewer.
+    /// A room as `viewer` sees it (unread counts and level are the viewer's); as everyone sees
+    /// it without a viewer.
     fn summary(&self, room: &RoomState, viewer: Option<&UserId>) -> Result<RoomSummary, ApiError> {
-        let unread = match viewer {
-            Some(user) if self.sockets.in_room_of(&room.id, user).is_empty() => {
-                let last_read = room.last_read(user).unwrap_or(room.latest_id);
-                if last_read >= room.latest_id {
-                    Some(0)
-                } else {
-                    Some(self.db.room_count_after(&room.id, last_read).map_err(|e| self.internal(e))?)
-                }
+        let (unread, mentions, notify) = match viewer.and_then(|user| room.member(user)) {
+            Some(member) => {
+                let db = |e| self.internal(e);
+                let unread = self.db.room_unread(&room.id, &member.id, member.last_read).map_err(db)?;
+                let mentions = self.db.room_unread_mentions(&room.id, &member.id, member.last_read).map_err(db)?;
+                (Some(unread), Some(mentions), Some(member.level.as_str()))
             }
-            Some(_) => Some(0),
-            None => None,
+            None => (None, None, None),
         };
         let creator_name = self.accounts.get(&room.creator).map_or_else(|| room.creator.clone(), |u| u.name.clone());
         Ok(RoomSummary {
@@ -148,9 +181,12 @@ impl Hub {
             created_at: room.created_at.clone(),
             member_count: room.members.len(),
             unread,
+            mentions,
+            notify,
         })
     }
 
+    /// `POST /api/rooms/create`: the caller is the creator and first member.
     pub fn create_room(&mut self, user: &UserId, name: String, description: String) -> Result<RoomSummary, ApiError> {
         let (name, description) = clean_room_fields(&name, &description)?;
         let record = RoomRecord {
@@ -168,7 +204,7 @@ impl Hub {
             description: record.description,
             creator: user.clone(),
             created_at: record.created_at,
-            members: vec![(user.clone(), 0)],
+            members: vec![MemberState { id: user.clone(), last_read: 0, level: Level::All }],
             latest_id: 0,
         };
         let summary = self.summary(&state, Some(user))?;
@@ -178,16 +214,18 @@ impl Hub {
         Ok(summary)
     }
 
+    /// `GET /api/rooms`: the caller's rooms.
     pub fn rooms_of(&self, user: &UserId) -> Result<Vec<RoomSummary>, ApiError> {
-        let ids = self.rooms.of_user.get(user).map_or(&[][..], Vec::as_slice);
-        ids.iter().filter_map(|id| self.rooms.by_id.get(id)).map(|room| self.summary(room, Some(user))).collect()
+        self.rooms.of_user(user).map(|room| self.summary(room, Some(user))).collect()
     }
 
+    /// `GET /api/rooms/{id}`.
     pub fn room_summary_for(&self, user: &UserId, room: &str) -> Result<RoomSummary, ApiError> {
         let state = self.rooms.require_member(room, user)?;
         self.summary(state, Some(user))
     }
 
+    /// `DELETE /api/rooms/{id}`: creator only; its sockets close and its members are told.
     pub fn delete_room(&mut self, user: &UserId, room: &str) -> Result<(), ApiError> {
         let id = self.rooms.require_creator(room, user)?.id.clone();
         self.db.delete_room(&id).map_err(|e| self.internal(e))?;
@@ -195,16 +233,17 @@ impl Hub {
         for conn in self.sockets.in_room(&id).to_vec() {
             self.close_socket(conn, 4404, "room deleted");
         }
-        for (member, _) in &state.members {
-            if let Some(list) = self.rooms.of_user.get_mut(member) {
+        for member in &state.members {
+            if let Some(list) = self.rooms.of_user.get_mut(&member.id) {
                 list.retain(|r| *r != id);
             }
-            self.tell_user(member, &Event::RoomDeleted { room_id: &id, name: &state.name });
+            self.tell_user(&member.id, &Event::RoomDeleted { room_id: &id, name: &state.name });
         }
         log::info!("room {} deleted", state.name);
         Ok(())
     }
 
+    /// `POST /api/rooms/{id}/add_user`: creator only; adding a member twice is harmless.
     pub fn add_member(&mut self, user: &UserId, room: &str, member: &str) -> Result<RoomSummary, ApiError> {
         let state = self.rooms.require_creator(room, user)?;
         let id = state.id.clone();
@@ -216,7 +255,7 @@ impl Hub {
         let latest = state.latest_id;
         self.db.add_member(&id, &member, &iso_now(), latest).map_err(|e| self.internal(e))?;
         if let Some(state) = self.rooms.by_id.get_mut(&id) {
-            state.members.push((member.clone(), latest));
+            state.members.push(MemberState { id: member.clone(), last_read: latest, level: Level::All });
         }
         self.rooms.of_user.entry(member.clone()).or_default().push(id.clone());
         self.membership_changed(&id, &member, true)?;
@@ -224,6 +263,7 @@ impl Hub {
         self.summary(state, Some(user))
     }
 
+    /// `POST /api/rooms/{id}/remove_user`: creator only; not the creator.
     pub fn remove_member(&mut self, user: &UserId, room: &str, member: &str) -> Result<RoomSummary, ApiError> {
         let state = self.rooms.require_creator(room, user)?;
         let id = state.id.clone();
@@ -234,19 +274,35 @@ impl Hub {
         if !state.is_member(&member) {
             return Err(ApiError::NotFound("that user is not a member of this room"));
         }
-        self.db.remove_member(&id, &member).map_err(|e| self.internal(e))?;
-        if let Some(state) = self.rooms.by_id.get_mut(&id) {
-            state.members.retain(|(u, _)| *u != member);
-        }
-        if let Some(list) = self.rooms.of_user.get_mut(&member) {
-            list.retain(|r| *r != id);
-        }
-        for conn in self.sockets.in_room_of(&id, &member) {
-            self.close_socket(conn, 4403, "removed from the room");
-        }
-        self.membership_changed(&id, &member, false)?;
+        self.drop_member(&id, &member, "removed from the room")?;
         let state = self.rooms.get(&id)?;
         self.summary(state, Some(user))
+    }
+
+    /// `POST /api/rooms/{id}/leave`: a member who is not the creator leaves.
+    pub fn leave_room(&mut self, user: &UserId, room: &str) -> Result<(), ApiError> {
+        let state = self.rooms.require_member(room, user)?;
+        if state.creator == *user {
+            return Err(ApiError::bad_request("the room's creator can't leave it; delete the room instead"));
+        }
+        let id = state.id.clone();
+        self.drop_member(&id, user, "you left the room")
+    }
+
+    /// Takes a member out: the row, the directory, their sockets on the room (4403), and
+    /// everyone is told.
+    fn drop_member(&mut self, room: &RoomId, member: &UserId, reason: &'static str) -> Result<(), ApiError> {
+        self.db.remove_member(room, member).map_err(|e| self.internal(e))?;
+        if let Some(state) = self.rooms.by_id.get_mut(room) {
+            state.members.retain(|m| m.id != *member);
+        }
+        if let Some(list) = self.rooms.of_user.get_mut(member) {
+            list.retain(|r| r != room);
+        }
+        for conn in self.sockets.in_room_of(room, member) {
+            self.close_socket(conn, 4403, reason);
+        }
+        self.membership_changed(room, member, false)
     }
 
     /// Tells the member who joined or left, and the other members, about the change.
@@ -267,104 +323,51 @@ impl Hub {
         Ok(())
     }
 
+    /// `GET /api/rooms/{id}/members`.
     pub fn members(&self, user: &UserId, room: &str) -> Result<Vec<Member>, ApiError> {
         let state = self.rooms.require_member(room, user)?;
         Ok(state
             .members
             .iter()
-            .map(|(id, _)| {
-                let name = self.accounts.get(id).map_or_else(|| id.clone(), |u| u.name.clone());
-                Member { id: id.clone(), name, online: self.presence.is_online(id), is_creator: *id == state.creator }
+            .map(|m| Member {
+                name: self.name_of(&m.id),
+                online: self.presence.is_online(&m.id),
+                is_creator: m.id == state.creator,
+                id: m.id.clone(),
             })
             .collect())
     }
 
+    /// `GET /api/rooms/{id}/history`: a page of the room (members only).
     pub fn room_history(&self, user: &UserId, room: &str, page: Page) -> Result<Vec<RoomItem>, ApiError> {
         let state = self.rooms.require_member(room, user)?;
-        let rows = self.db.room_history(&state.id, page).map_err(|e| self.internal(e))?;
-        Ok(rows.into_iter().map(room_item).collect())
+        let rows = self.db.messages(Thread::Room(&state.id), page).map_err(|e| self.internal(e))?;
+        Ok(self
+            .items(rows)
+            .into_iter()
+            .filter_map(|item| match item {
+                Rendered::Room(item) => Some(item),
+                Rendered::Private(_) => None,
+            })
+            .collect())
     }
 
-    /// A member opened the room, or closed their last view of it: all of it counts as read.
-    pub(super) fn room_viewed(&mut self, room: &RoomId, user: &UserId) {
-        let Some(state) = self.rooms.by_id.get_mut(room) else { return };
-        let latest = state.latest_id;
-        let Some(entry) = state.members.iter_mut().find(|(u, _)| u == user) else { return };
-        if entry.1 >= latest {
-            return;
+    /// Sets a member's notification level for a room; their tabs learn of it.
+    pub(super) fn set_room_level(&mut self, user: &UserId, room: &str, level: Level) -> Result<(), ApiError> {
+        let id = self.rooms.require_member(room, user)?.id.clone();
+        self.db.set_member_notify(&id, user, level.as_str()).map_err(|e| self.internal(e))?;
+        if let Some(member) = self.rooms.by_id.get_mut(&id).and_then(|r| r.members.iter_mut().find(|m| m.id == *user)) {
+            member.level = level;
         }
-        entry.1 = latest;
-        if let Err(e) = self.db.set_last_read(room, user, latest) {
-            log::warn!("could not record a room as read: {e}");
-        }
+        let chat = ChatRef::room(&id);
+        self.tell_user(user, &Event::ChatSettings { chat: &chat, notify: level.as_str() });
+        Ok(())
     }
 
-    /// The quote a reply carries, taken from the stored message it points at.
-    fn resolve_reply(&self, room: &RoomId, reply: ReplyRef) -> Result<Quote, &'static str> {
-        let found = match reply {
-            ReplyRef::Id(id) => self.db.room_message(room, id),
-            ReplyRef::Quote { sender_id, text } => self.db.find_room_message(room, &sender_id, &text),
-        };
-        match found {
-            Ok(Some(m)) => {
-                Ok(Quote { id: Some(m.id), sender_id: m.sender_id, sender_name: m.sender_name, text: m.text })
-            }
-            Ok(None) => Err("the message you reply to is not in this room"),
-            Err(e) => {
-                log::error!("reply lookup failed: {e}");
-                Err(super::NOT_SAVED)
-            }
-        }
-    }
-
-    pub(super) fn send_room_message(
-        &mut self,
-        conn: ConnId,
-        user: &UserId,
-        room: &RoomId,
-        text: String,
-        reply_to: Option<ReplyRef>,
-    ) {
-        if self.rooms.require_member(room, user).is_err() {
-            self.close_socket(conn, 4403, "not a member of the room");
-            return;
-        }
-        let reply_to = match reply_to.map(|r| self.resolve_reply(room, r)).transpose() {
-            Ok(quote) => quote,
-            Err(error) => return self.error_frame(conn, error),
-        };
-        let sender_name = self.accounts.get(user).map_or_else(|| user.to_string(), |u| u.name.to_string());
-        let mut message = RoomMessage {
-            id: 0,
-            room_id: room.to_string(),
-            sender_id: user.to_string(),
-            sender_name,
-            text,
-            timestamp: iso_now(),
-            reply_to,
-        };
-        message.id = match self.db.insert_room_message(&message) {
-            Ok(id) => id,
-            Err(e) => {
-                log::error!("could not store a room message: {e}");
-                return self.error_frame(conn, super::NOT_SAVED);
-            }
-        };
-        let Some(state) = self.rooms.by_id.get_mut(room) else { return };
-        state.latest_id = message.id;
-        let room_name = state.name.clone();
-        let members: Vec<UserId> = state.members.iter().map(|(u, _)| u.clone()).collect();
-        let item = room_item(message);
-        let listeners = self.sockets.in_room(room).to_vec();
-        self.broadcast(&listeners, &Event::RoomMessage(&item));
-        // Members with no view of the room hear about it on their global sockets.
-        let viewers: HashSet<&UserId> =
-            listeners.iter().filter_map(|c| self.sockets.get(*c)).map(|s| &s.user).collect();
-        let away: Vec<ConnId> = members
-            .iter()
-            .filter(|m| !viewers.contains(m))
-            .flat_map(|m| self.sockets.globals_of(m).iter().copied())
-            .collect();
-        self.broadcast(&away, &Event::RoomNotify { room_id: room, room_name: &room_name, message: &item });
+    /// `POST /api/rooms/{id}/read {up_to}` (clients without a socket on the room).
+    pub fn read_room(&mut self, user: &UserId, room: &str, up_to: i64) -> Result<(), ApiError> {
+        let id = self.rooms.require_member(room, user)?.id.clone();
+        self.read_up_to(user, &Conversation::Room(id), up_to).map_err(|_| ApiError::Internal)?;
+        Ok(())
     }
 }

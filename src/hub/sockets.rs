@@ -3,6 +3,7 @@
 
 use super::{ConnId, Effect, Hub, RoomId, SessionUser, TokenHash, UserId};
 use crate::error::ApiError;
+use crate::identity::Conversation;
 use crate::protocol::{ClientFrame, Event};
 use crate::transport::SocketHandle;
 use std::collections::HashMap;
@@ -28,6 +29,17 @@ pub enum SocketKind {
     Global,
     Status,
     Room { room: RoomId },
+}
+
+impl SocketKind {
+    /// The conversation a socket of this kind shows `user`; none for global and status ones.
+    pub fn conversation(&self, user: &UserId) -> Option<Conversation> {
+        match self {
+            SocketKind::Private { target } => Some(Conversation::private(user, target)),
+            SocketKind::Room { room } => Some(Conversation::Room(room.clone())),
+            SocketKind::Global | SocketKind::Status => None,
+        }
+    }
 }
 
 /// A worker's request to open a socket, sent before it answers 101.
@@ -175,13 +187,9 @@ impl Hub {
             self.presence.connect(&user.id);
         }
         log::info!("ws #{} open: {} {}", request.conn, user.name, describe(&kind));
-        match kind {
-            SocketKind::Status => {
-                let frame = self.status_frame();
-                self.effects.push(Effect::Deliver(request.conn, frame));
-            }
-            SocketKind::Room { room } => self.room_viewed(&room, &user.id),
-            SocketKind::Global | SocketKind::Private { .. } => {}
+        if matches!(kind, SocketKind::Status) {
+            let frame = self.status_frame();
+            self.effects.push(Effect::Deliver(request.conn, frame));
         }
         Ok(user)
     }
@@ -189,20 +197,31 @@ impl Hub {
     pub(super) fn socket_frame(&mut self, conn: ConnId, frame: ClientFrame) {
         let Some(socket) = self.sockets.get(conn) else { return };
         let (user, kind) = (socket.user.clone(), socket.kind.clone());
-        let ClientFrame::Message { text, reply_to } = frame else { return };
-        if let Err(wait) = self.limits.messages_per_user.take(&user, Instant::now()) {
-            let secs = crate::limits::retry_after_secs(wait);
-            self.error_frame(conn, &format!("too many messages, wait {secs} s"));
+        let Some(conversation) = kind.conversation(&user) else { return };
+        if let SocketKind::Room { room } = &kind
+            && self.rooms.require_member(room, &user).is_err()
+        {
+            self.close_socket(conn, 4403, "not a member of the room");
             return;
         }
-        let refunded = user.clone();
-        self.undo.refunds.push(Box::new(move |limits| limits.messages_per_user.refund(&refunded)));
-        self.undo.senders.push(conn);
-        match kind {
-            SocketKind::Private { target } => self.send_private(conn, &user, &target, text),
-            SocketKind::Room { room } => self.send_room_message(conn, &user, &room, text, reply_to),
-            SocketKind::Global | SocketKind::Status => {}
+        // What creates or changes stored messages counts against the user's message rate.
+        let costs = matches!(
+            frame,
+            ClientFrame::Message { .. }
+                | ClientFrame::Edit { .. }
+                | ClientFrame::Delete { .. }
+                | ClientFrame::React { .. }
+        );
+        if costs {
+            if let Err(wait) = self.limits.messages_per_user.take(&user, Instant::now()) {
+                let secs = crate::limits::retry_after_secs(wait);
+                self.error_frame(conn, &format!("too many messages, wait {secs} s"));
+                return;
+            }
+            let refunded = user.clone();
+            self.undo.refunds.push(Box::new(move |limits| limits.messages_per_user.refund(&refunded)));
         }
+        self.conversation_frame(conn, user, conversation, frame);
     }
 
     /// A socket has ended (its reader finished, or its handshake did not complete). Nothing
@@ -214,11 +233,8 @@ impl Hub {
             describe(&socket.kind),
             socket.opened.elapsed().as_secs_f64()
         );
-        if let SocketKind::Room { room } = &socket.kind
-            && self.sockets.in_room_of(room, &socket.user).is_empty()
-        {
-            // The last view of the room closed: everything it showed counts as read.
-            self.room_viewed(room, &socket.user)
+        if let Some(conversation) = socket.kind.conversation(&socket.user) {
+            self.typing_ended_by_close(&socket.user, &conversation);
         }
     }
 

@@ -103,7 +103,10 @@ fn open(hub: &mut Hub, token: TokenHash, user: &SessionUser, target: SocketTarge
 }
 
 fn send(hub: &mut Hub, conn: ConnId, text: &str, reply_to: Option<ReplyRef>) {
-    hub.handle(Command::SocketFrame { conn, frame: ClientFrame::Message { text: text.into(), reply_to } });
+    hub.handle(Command::SocketFrame {
+        conn,
+        frame: ClientFrame::Message { text: text.into(), reply_to, client_id: None },
+    });
     hub.finish_batch();
 }
 
@@ -117,7 +120,7 @@ fn poison_batch(hub: &mut Hub) {
         .unwrap();
 }
 
-const PAGE: Page = Page { before: i64::MAX, after: 0, limit: 50 };
+const PAGE: Page = Page::Range { before: i64::MAX, after: 0, limit: 50 };
 
 #[test]
 fn names_are_unique_regardless_of_case() {
@@ -169,11 +172,14 @@ fn recipient_elsewhere_is_notified_on_the_global_socket() {
     g_rx.frames();
     send(&mut hub, a, "psst", None);
     let got = g_rx.frames();
-    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got.len(), 2, "a notification, and the chat list's news: {got:?}");
     assert_eq!(got[0]["type"], "notify");
     assert_eq!(got[0]["from_id"], &*alice.id, "the original's field name");
     assert_eq!(got[0]["from"], &*alice.id);
     assert_eq!(got[0]["text"], "psst");
+    assert_eq!(got[1]["type"], "activity");
+    assert_eq!(got[1]["chat"], serde_json::json!({"kind": "user", "id": &*alice.id}));
+    assert_eq!(got[1]["message"]["text"], "psst");
 }
 
 #[test]
@@ -275,7 +281,10 @@ fn a_batch_that_fails_to_commit_releases_nothing_and_tells_the_sender() {
     let (bob, tb) = register(&mut hub, "bob");
     let (a, mut a_rx) = open(&mut hub, ta, &alice, SocketTarget::Private { target: bob.id.to_string() });
     let (_b, mut b_rx) = open(&mut hub, tb, &bob, SocketTarget::Private { target: alice.id.to_string() });
-    hub.handle(Command::SocketFrame { conn: a, frame: ClientFrame::Message { text: "lost".into(), reply_to: None } });
+    hub.handle(Command::SocketFrame {
+        conn: a,
+        frame: ClientFrame::Message { text: "lost".into(), reply_to: None, client_id: None },
+    });
     poison_batch(&mut hub);
     hub.finish_batch();
     let told = a_rx.frames();

@@ -25,8 +25,11 @@ const APP_PING_EVERY: Duration = Duration::from_secs(60);
 pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
 /// The read buffer; messages larger than this are assembled in a separate, growing buffer.
 const READ_BUFFER: usize = 2048;
-/// Messages per socket: twenty at once, then ten a second.
+/// Messages (and edits, deletions, reactions) per socket: twenty at once, then ten a second.
 const SOCKET_RATE: Rate = Rate::new(20, Duration::from_millis(100));
+/// Typing and read signals per socket: ten at once, then five a second; beyond that they are
+/// dropped without a word (the next one carries the same news).
+const SIGNAL_RATE: Rate = Rate::new(10, Duration::from_millis(200));
 
 /// The socket as tungstenite sees it: reads come from the stream, writes (protocol replies)
 /// are collected and pushed on flush.
@@ -165,12 +168,13 @@ pub fn run(
     let mut last_heard = start;
     let mut last_ping = start;
     let mut next_app_ping = start + APP_PING_EVERY;
-    let mut bucket = TokenBucket::full(SOCKET_RATE, start);
+    let mut buckets =
+        Buckets { messages: TokenBucket::full(SOCKET_RATE, start), signals: TokenBucket::full(SIGNAL_RATE, start) };
     let close = loop {
         match ctx.read(&mut io) {
             Ok(Message::Text(text)) => {
                 last_heard = Instant::now();
-                if !reader.on_text(text.as_str(), &mut bucket, last_heard, &mut deliver) {
+                if !reader.on_text(text.as_str(), &mut buckets, last_heard, &mut deliver) {
                     break None;
                 }
             }
@@ -223,7 +227,7 @@ impl Reader<'_> {
     fn on_text(
         &self,
         text: &str,
-        bucket: &mut TokenBucket,
+        buckets: &mut Buckets,
         now: Instant,
         deliver: &mut impl FnMut(ClientFrame) -> bool,
     ) -> bool {
@@ -238,9 +242,17 @@ impl Reader<'_> {
         match frame {
             ClientFrame::Ping => self.push_event(&Event::Pong),
             ClientFrame::Pong => {}
-            ClientFrame::Message { .. } => {
+            ClientFrame::Typing { .. } | ClientFrame::Read { .. } => {
+                if !self.settings.rate_limits || buckets.signals.take(SIGNAL_RATE, now).is_ok() {
+                    return deliver(frame);
+                }
+            }
+            ClientFrame::Message { .. }
+            | ClientFrame::Edit { .. }
+            | ClientFrame::Delete { .. }
+            | ClientFrame::React { .. } => {
                 if self.settings.rate_limits
-                    && let Err(wait) = bucket.take(SOCKET_RATE, now)
+                    && let Err(wait) = buckets.messages.take(SOCKET_RATE, now)
                 {
                     let error = format!("too many messages, wait {} s", retry_after_secs(wait));
                     self.push_event(&Event::Error { error: &error });
@@ -251,4 +263,10 @@ impl Reader<'_> {
         }
         true
     }
+}
+
+/// A socket's rate budgets.
+struct Buckets {
+    messages: TokenBucket,
+    signals: TokenBucket,
 }

@@ -138,11 +138,11 @@ fn room_messages_reach_every_member_socket_with_replies_by_id() {
     // A quote of something never said, or of another room's message, is refused.
     b1.send_json(&json!({ "text": "forged", "reply_to": { "sender_id": a, "sender_name": "alice", "text": "I never said this" } }));
     let error = b1.recv_where(5 * SECOND, |f| f["type"] == "error").unwrap();
-    assert_eq!(error["error"], "the message you reply to is not in this room");
+    assert_eq!(error["error"], "the message you reply to is not in this conversation");
     b1.send_json(&json!({ "text": "bad id", "reply_to": { "id": 999_999 } }));
     assert_eq!(
         b1.recv_where(5 * SECOND, |f| f["type"] == "error").unwrap()["error"],
-        "the message you reply to is not in this room"
+        "the message you reply to is not in this conversation"
     );
     b1.send_json(&json!({ "text": "junk", "reply_to": "nonsense" }));
     assert_eq!(b1.recv_where(5 * SECOND, |f| f["type"] == "error").unwrap()["type"], "error");
@@ -225,26 +225,38 @@ fn unread_counts_per_room() {
     add(&mut alice, id, &b);
     let mut b_global = bob.ws(&format!("/ws/global/{b}"));
     let mut a_room = room_ws(&alice, id, &a);
+    let mut ids = Vec::new();
     for i in 0..3 {
         a_room.send(&format!("news {i}"));
-        a_room.recv();
+        ids.push(a_room.recv()["id"].as_i64().unwrap());
     }
-    let notify = b_global.recv_type("room_notify");
-    assert_eq!(notify["room_id"], id);
-    assert_eq!(notify["room_name"], "Garden");
-    assert_eq!(notify["message"]["text"], "news 0");
-    let rooms = bob.get_json("/api/rooms");
-    assert_eq!(rooms[0]["unread"], 3);
-    assert_eq!(alice.get_json("/api/rooms")[0]["unread"], 0, "the sender is viewing it");
-    let b_room = room_ws(&bob, id, &b);
-    assert_eq!(bob.get_json("/api/rooms")[0]["unread"], 0, "opening the room reads it");
-    a_room.send("while bob looks");
+    // Every member's chat list hears of each message.
+    let activity = b_global.recv_type("activity");
+    assert_eq!(activity["chat"], json!({ "kind": "room", "id": id }));
+    assert_eq!(activity["message"]["text"], "news 0");
+    assert_eq!(bob.get_json("/api/rooms")[0]["unread"], 3);
+    assert_eq!(alice.get_json("/api/rooms")[0]["unread"], 0, "one's own messages are not unread");
+    // Opening the room reads nothing by itself: only what the reader reports seeing.
+    let mut b_room = room_ws(&bob, id, &b);
+    assert_eq!(bob.get_json("/api/rooms")[0]["unread"], 3);
+    b_room.send_json(&json!({ "type": "read", "up_to": ids[1] }));
+    let state = b_global.recv_where(10 * SECOND, |f| f["type"] == "read_state").expect("the tabs learn the new count");
+    assert_eq!(state["chat"], json!({ "kind": "room", "id": id }));
+    assert_eq!(state["unread"], 1);
+    assert_eq!(bob.get_json("/api/rooms")[0]["unread"], 1);
+    // A read position never moves back, and never past the room's newest message.
+    b_room.send_json(&json!({ "type": "read", "up_to": ids[0] }));
+    assert_eq!(b_global.recv_where(10 * SECOND, |f| f["type"] == "read_state").unwrap()["unread"], 1);
+    b_room.send_json(&json!({ "type": "read", "up_to": i64::MAX }));
+    assert_eq!(b_global.recv_where(10 * SECOND, |f| f["type"] == "read_state").unwrap()["unread"], 0);
+    a_room.send("after bob read");
     a_room.recv();
-    b_room.close();
-    assert!(server.wait_for_log("closed: room", 5 * SECOND), "the server saw bob leave the room");
-    assert_eq!(bob.get_json("/api/rooms")[0]["unread"], 0, "what he saw while it was open counts as read");
-    a_room.send("after bob left");
-    assert!(eventually(5 * SECOND, || bob.get_json("/api/rooms")[0]["unread"] == 1));
+    assert_eq!(bob.get_json("/api/rooms")[0]["unread"], 1, "a later message is unread");
+    // The same over HTTP, for clients without a socket.
+    let last = b_room.recv_where(10 * SECOND, |f| f["text"] == "after bob read").unwrap();
+    let read = bob.post_json(&format!("/api/rooms/{id}/read"), &json!({ "up_to": last["id"] }));
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(bob.get_json("/api/rooms")[0]["unread"], 0);
 }
 
 #[test]

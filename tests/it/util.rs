@@ -493,7 +493,7 @@ impl Ws {
     }
 
     /// The next frame that satisfies `pred`, skipping others, within `timeout`.
-    pub fn recv_where(&mut self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+    pub fn recv_where(&mut self, timeout: Duration, mut pred: impl FnMut(&Value) -> bool) -> Option<Value> {
         let deadline = Instant::now() + timeout;
         while let Some(frame) = self.try_recv(deadline.saturating_duration_since(Instant::now())) {
             if pred(&frame) {
