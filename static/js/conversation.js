@@ -77,8 +77,7 @@ export class Conversation {
       return;
     }
     if (this.closed) return;
-    if (this.kind === 'user') this.markReadSoon(0);
-    else setRoomUnread(this.id, 0);
+    this.markReadSoon(0);
   }
 
   async loadLatest() {
@@ -175,7 +174,7 @@ export class Conversation {
     const incoming = fresh.filter((m) => m.sender_id !== this.me);
     if (incoming.length === 0) return;
     if (document.visibilityState === 'visible') {
-      if (this.kind === 'user') this.markReadSoon(MARK_READ_DELAY);
+      this.markReadSoon(MARK_READ_DELAY);
       return;
     }
     this.hiddenUnread += incoming.length;
@@ -197,15 +196,22 @@ export class Conversation {
     const behind = this.hiddenUnread > 0 || (this.kind === 'user' && state.unread.has(this.id));
     if (!behind) return;
     this.hiddenUnread = 0;
-    if (this.kind === 'user') this.markReadSoon(0);
-    else setRoomUnread(this.id, 0);
+    this.markReadSoon(0);
   }
 
-  /** POST mark_read (debounced); the badge clears now, the server confirms with unread_reset. */
+  /**
+   * Reports what is shown as read (debounced); the badge clears now, the server confirms on
+   * the global socket. Rooms say it on their socket, private chats with the original's POST.
+   */
   markReadSoon(delay) {
     clearTimeout(this.markTimer);
     this.markTimer = setTimeout(async () => {
       if (this.closed || document.visibilityState !== 'visible') return;
+      if (this.kind === 'room') {
+        setRoomUnread(this.id, 0);
+        if (this.view.newestId) this.socket.sendJson({ type: 'read', up_to: this.view.newestId });
+        return;
+      }
       setUnread(this.id, 0);
       try {
         await api.markRead(this.me, this.id);
@@ -221,13 +227,10 @@ export class Conversation {
    * outbox instead.
    */
   send(text, replyTo) {
-    let frame = text;
-    if (this.kind === 'room') {
-      // Always JSON in rooms: a typed text that looks like a frame must stay text.
-      const json = { text };
-      if (replyTo) json.reply_to = { id: replyTo.id };
-      frame = JSON.stringify(json);
-    }
+    // Always a typed frame: a text that looks like one must stay text.
+    const json = { type: 'message', text };
+    if (replyTo) json.reply_to = { id: replyTo.id };
+    const frame = JSON.stringify(json);
     if (this.socket.send(frame)) {
       this.lastSent = { text, replyTo };
       return true;

@@ -83,19 +83,29 @@ export function startGlobal(hooks) {
       case 'room_deleted':
         hooks.roomGone(data.room_id, data.name, 'deleted');
         break;
-      case 'room_notify': {
-        if (isActive('room', data.room_id)) break;
-        const room = state.rooms.get(data.room_id);
-        if (room) setRoomUnread(data.room_id, (room.unread || 0) + 1);
+      case 'activity': {
+        // A new message in one of my rooms (private ones come as 'notify' above).
         const message = data.message || {};
+        if (data.update || data.chat?.kind !== 'room' || message.sender_id === me) break;
+        const roomId = data.chat.id;
+        if (isActive('room', roomId)) break;
+        const room = state.rooms.get(roomId);
+        if (room) setRoomUnread(roomId, (room.unread || 0) + 1);
+        const mentioned = (message.mentions || []).includes(me);
+        const level = room?.notify || 'all';
+        if (level === 'none' || (level === 'mentions' && !mentioned)) break;
         notify({
-          title: t('newMessageIn', { name: message.user, room: data.room_name }),
+          title: t('newMessageIn', { name: message.user, room: room?.name ?? '' }),
           body: message.text || '',
-          tag: `room-${data.room_id}`,
-          onClick: () => hooks.openChat('room', data.room_id),
+          tag: `room-${roomId}`,
+          onClick: () => hooks.openChat('room', roomId),
         });
         break;
       }
+      case 'read_state':
+        if (data.chat?.kind === 'room') setRoomUnread(data.chat.id, data.unread);
+        else if (data.chat?.kind === 'user') setUnread(data.chat.id, data.unread);
+        break;
       default:
         break;
     }

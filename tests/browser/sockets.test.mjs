@@ -57,7 +57,7 @@ test('one global socket, one conversation socket at a time, pings answered', { t
   await entry(a, 'room', 'Lobby').click();
   await send(a, 'hello room');
   await expectVisible(message(a, 'hello room'));
-  // Room frames are JSON; a reply names the message it answers by id.
+  // Messages go as typed JSON frames; a reply names the message it answers by id.
   const roomSocket = sockets.find((ws) => ws.url().includes('/ws/room/'));
   const sent = [];
   roomSocket.on('framesent', (frame) => sent.push(JSON.parse(frame.payload)));
@@ -67,7 +67,7 @@ test('one global socket, one conversation socket at a time, pings answered', { t
   await original.locator('.reply-button').click();
   await send(a, 'a reply');
   await expectVisible(message(a, 'a reply'));
-  assert.deepEqual(sent, [{ text: 'a reply', reply_to: { id: originalId } }]);
+  assert.deepEqual(sent.filter((f) => f.type === 'message'), [{ type: 'message', text: 'a reply', reply_to: { id: originalId } }]);
   await entry(a, 'user', 'bob').click();
   await expectVisible(message(a, 'hi'));
 
