@@ -40,7 +40,7 @@ impl Load {
                         if ws.socket.send(tungstenite::Message::text(text.clone())).is_err() {
                             break;
                         }
-                        match ws.try_recv(Duration::from_secs(5)) {
+                        match ws.recv_unless_gone(Duration::from_secs(5)) {
                             Some(echo) if echo["text"] == text.as_str() => {
                                 acked.lock().unwrap().insert(text, echo["id"].as_i64().unwrap());
                             }

@@ -3,6 +3,7 @@
 mod util;
 
 mod accounts;
+mod actions;
 mod command_line;
 mod cross;
 mod durability;

@@ -467,7 +467,9 @@ impl Ws {
         let _ = self.socket.get_ref().set_read_timeout(Some(timeout.max(Duration::from_millis(1))));
     }
 
-    /// The next JSON text frame within `timeout` (pings and pongs skipped).
+    /// The next JSON text frame within `timeout` (pings and pongs skipped); `None` only when
+    /// the time is up. A socket that ends (a close frame, or the connection gone) fails the
+    /// test: "nothing arrived" must never pass because nothing could.
     pub fn try_recv(&mut self, timeout: Duration) -> Option<Value> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -482,8 +484,27 @@ impl Ws {
                         serde_json::from_str(text.as_str()).unwrap_or_else(|_| Value::String(text.to_string())),
                     );
                 }
+                Ok(tungstenite::Message::Close(frame)) => panic!("the socket was closed: {frame:?}"),
                 Ok(_) => continue,
-                Err(_) => return None,
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                {
+                    return None;
+                }
+                Err(e) => panic!("the socket ended: {e}"),
+            }
+        }
+    }
+
+    /// Like [`Ws::try_recv`], but a socket that ends is `None` too: for tests that stop the
+    /// server on purpose.
+    pub fn recv_unless_gone(&mut self, timeout: Duration) -> Option<Value> {
+        self.set_timeout(timeout);
+        loop {
+            match self.socket.read() {
+                Ok(tungstenite::Message::Text(text)) => return serde_json::from_str(text.as_str()).ok(),
+                Ok(tungstenite::Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
             }
         }
     }
