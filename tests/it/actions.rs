@@ -7,7 +7,6 @@ use crate::util::*;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const SECOND: Duration = Duration::from_secs(1);
 const WAIT: Duration = Duration::from_secs(10);
 
 fn chat(client: &Client, me: &str, other: &str) -> Ws {
@@ -210,7 +209,7 @@ fn reactions_toggle_and_say_who_reacted() {
 #[test]
 fn replies_in_private_chats_are_by_id_and_cannot_be_forged() {
     let server = Server::start(&[]);
-    let (mut alice, a) = user(&server, "alice");
+    let (alice, a) = user(&server, "alice");
     let (mut bob, b) = user(&server, "bob");
     let (_carol, c) = user(&server, "carol");
     let mut a_ws = chat(&alice, &a, &b);
