@@ -39,11 +39,12 @@ pub fn session_cookie_name(https: bool) -> &'static str {
     if https { "__Host-mychat_session" } else { "mychat_session" }
 }
 
-/// The session token in a request's cookies, hashed.
+/// The session token in a request's cookies, hashed. Over TLS only the `__Host-` cookie
+/// counts: a sibling subdomain can set a plain `mychat_session` cookie for our host (cookie
+/// tossing), but not a `__Host-` one, so a tossed cookie can never log a browser in.
 pub fn session_token(request: &Request) -> Option<TokenHash> {
     let cookies = request.header("cookie")?;
-    let value = form::cookie(cookies, session_cookie_name(true))
-        .or_else(|| form::cookie(cookies, session_cookie_name(false)))?;
+    let value = form::cookie(cookies, session_cookie_name(request.https))?;
     crate::auth::hash_token(value)
 }
 

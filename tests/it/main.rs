@@ -3,6 +3,7 @@
 mod util;
 
 mod accounts;
+mod bounds;
 mod command_line;
 mod cross;
 mod durability;
