@@ -25,6 +25,7 @@ pub mod auth;
 pub mod backup;
 pub mod clock;
 pub mod config;
+pub mod datalock;
 pub mod db;
 pub mod error;
 #[doc(hidden)]

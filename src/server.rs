@@ -34,6 +34,8 @@ pub fn run(config: Config) -> Result<(), String> {
     tune_allocator();
     let config = Arc::new(config);
     let started = Instant::now();
+    // Held until this function returns: one server per data directory.
+    let _lock = crate::datalock::lock(&config.data_dir)?;
     let db = Db::open(&config.data_dir, config.durability).map_err(|e| e.to_string())?;
     let hub = Hub::new(db, config.clone()).map_err(|e| format!("loading the database: {e}"))?;
     let (hub_tx, hub_rx) = crossbeam_channel::bounded(HUB_QUEUE);

@@ -38,3 +38,45 @@ fn behind_tls_only_the_host_prefixed_cookie_authenticates() {
     assert!(alice.cookies.contains_key("mychat_session"));
     assert_eq!(alice.me()["id"], alice_id.as_str());
 }
+
+/// Runs the binary to its end (within a generous deadline); its exit code and stderr.
+fn run_to_end(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = server_command()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the mychat binary runs");
+    let deadline = std::time::Instant::now() + 30 * SECOND;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!("still running after 30 s:\n{}", String::from_utf8_lossy(&output.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout);
+    (output.status.code(), text)
+}
+
+#[test]
+fn a_second_server_on_the_same_data_directory_refuses_to_start() {
+    let server = Server::start(&[]);
+    let (mut alice, _) = user(&server, "alice");
+    let dir = server.data.path().to_str().unwrap().to_string();
+    let (code, log) = run_to_end(&["--addr", "127.0.0.1:0", "--data-dir", &dir]);
+    assert_ne!(code, Some(0), "the second server must not run: {log}");
+    assert!(log.contains(&format!("pid {}", server.pid())), "the message names the holder: {log}");
+    assert!(!log.contains("serving http://"), "{log}");
+    // The first one is unharmed, and a backup still works while it runs.
+    assert_eq!(alice.me()["name"], "alice");
+    let dest = TempDir::new("backup");
+    let target = dest.path().join("copy");
+    let (code, log) = run_to_end(&["backup", target.to_str().unwrap(), "--data-dir", &dir]);
+    assert_eq!(code, Some(0), "{log}");
+    let copy = open_db(&target, "users.db");
+    let names: i64 = copy.query_row("SELECT count(*) FROM users WHERE name = 'alice'", [], |r| r.get(0)).unwrap();
+    assert_eq!(names, 1);
+}
