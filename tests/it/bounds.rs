@@ -80,3 +80,49 @@ fn a_second_server_on_the_same_data_directory_refuses_to_start() {
     let names: i64 = copy.query_row("SELECT count(*) FROM users WHERE name = 'alice'", [], |r| r.get(0)).unwrap();
     assert_eq!(names, 1);
 }
+
+/// A stopped server's data directory with one account in it.
+fn stopped_install_with_an_account() -> std::sync::Arc<TempDir> {
+    let mut server = Server::start(&[]);
+    user(&server, "alice");
+    server.stop();
+    server.data.clone()
+}
+
+fn start_fails(data: &std::sync::Arc<TempDir>) -> String {
+    match Server::try_start(data.clone(), "127.0.0.1:0", &[]) {
+        Ok(_) => panic!("the server must refuse to start"),
+        Err(log) => log,
+    }
+}
+
+#[test]
+fn an_empty_history_or_rooms_file_beside_accounts_is_refused_by_name() {
+    for file in ["chathistory.db", "rooms.db"] {
+        let data = stopped_install_with_an_account();
+        for leftover in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(data.path().join(format!("{file}{leftover}")));
+        }
+        std::fs::write(data.path().join(file), b"").unwrap();
+        let log = start_fails(&data);
+        assert!(log.contains(&format!("{file} is empty")), "{file}: {log}");
+        assert_eq!(std::fs::metadata(data.path().join(file)).unwrap().len(), 0, "{file} left as it was");
+    }
+    // A new install (no accounts yet) with empty files starts as usual.
+    let fresh = std::sync::Arc::new(TempDir::new("fresh"));
+    for file in ["users.db", "chathistory.db", "rooms.db"] {
+        std::fs::write(fresh.path().join(file), b"").unwrap();
+    }
+    let server = Server::start_in(fresh, &[]);
+    user(&server, "first");
+}
+
+#[test]
+fn a_malformed_file_is_named_in_the_error() {
+    for file in ["users.db", "chathistory.db", "rooms.db"] {
+        let data = stopped_install_with_an_account();
+        std::fs::write(data.path().join(file), vec![b'x'; 8192]).unwrap();
+        let log = start_fails(&data);
+        assert!(log.contains(file), "{file}: {log}");
+    }
+}
