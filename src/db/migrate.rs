@@ -66,27 +66,71 @@ pub fn run(conn: &Connection) -> Result<(), OpenError> {
     Ok(result?)
 }
 
-/// Before the first migration of files that hold data (an install of the original app),
-/// copies them to `DIR/pre-migration/`, so the upgrade can always be undone by hand.
+/// Before the first migration of files that hold data (an install of the original app, or
+/// of an older mychat), copies them to `DIR/pre-migration/`, so the upgrade can always be
+/// undone by hand.
+///
+/// The copy is written to `pre-migration.tmp/`, each file synced, then the folder renamed:
+/// a kill during the copy leaves only the temporary folder, which the next start deletes and
+/// writes again. A `pre-migration/` with a missing or empty file (left by a version that
+/// copied in place) is reported, and written again if the files are still unmigrated, since
+/// only then is a copy of them a copy of the original.
 pub fn backup_before_migrating(conn: &Connection, dir: &Path) -> Result<(), OpenError> {
     let legacy: i64 =
         conn.query_row("SELECT count(*) FROM main.sqlite_master WHERE name = 'users'", [], |r| r.get(0))?;
-    let outdated = versions(conn)?.iter().any(|(f, v)| *v < f.known());
+    let versions = versions(conn)?;
+    let outdated = versions.iter().any(|(f, v)| *v < f.known());
     if legacy == 0 || !outdated {
         return Ok(());
     }
     let target = dir.join("pre-migration");
+    let temporary = dir.join("pre-migration.tmp");
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e| OpenError::Io(path, e)
+    };
+    if temporary.exists() {
+        log::warn!("{} is left from an interrupted copy: copying again", temporary.display());
+        std::fs::remove_dir_all(&temporary).map_err(io(&temporary))?;
+    }
     if target.exists() {
-        return Ok(());
+        let missing: Vec<&str> = SCHEMAS
+            .iter()
+            .filter(|f| std::fs::metadata(target.join(f.file)).map_or(true, |m| m.len() == 0))
+            .map(|f| f.file)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let unmigrated = versions.iter().all(|(_, v)| *v == 0);
+        if !unmigrated {
+            log::warn!(
+                "{} is incomplete ({} missing or empty), and the files have been migrated since, \
+                 so it cannot be made again; keep your own copy of the original files",
+                target.display(),
+                missing.join(", ")
+            );
+            return Ok(());
+        }
+        log::warn!("{} is incomplete ({} missing or empty): copying again", target.display(), missing.join(", "));
+        std::fs::remove_dir_all(&target).map_err(io(&target))?;
     }
-    std::fs::create_dir_all(&target).map_err(|e| OpenError::Io(target.clone(), e))?;
+    std::fs::create_dir_all(&temporary).map_err(io(&temporary))?;
     for f in &SCHEMAS {
-        let dest = target.join(f.file);
-        let dest = dest.to_string_lossy();
-        conn.execute(&format!("VACUUM {} INTO ?1", f.schema), [dest.as_ref()])?;
+        let dest = temporary.join(f.file);
+        conn.execute(&format!("VACUUM {} INTO ?1", f.schema), [dest.to_string_lossy().as_ref()])?;
+        sync(&dest).map_err(io(&dest))?;
     }
+    sync(&temporary).map_err(io(&temporary))?;
+    std::fs::rename(&temporary, &target).map_err(io(&target))?;
+    sync(dir).map_err(io(dir))?;
     log::info!("copied the unmigrated files to {}", target.display());
     Ok(())
+}
+
+/// Flushes a file, or a directory's entries, to the disk.
+fn sync(path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(path)?.sync_all()
 }
 
 /// Unicode-aware case folding of user names, for case-insensitive uniqueness and lookup.

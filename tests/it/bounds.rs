@@ -126,3 +126,47 @@ fn a_malformed_file_is_named_in_the_error() {
         assert!(log.contains(file), "{file}: {log}");
     }
 }
+
+/// The pre-migration copy of the legacy fixture is complete and holds the original rows.
+fn assert_complete_original_copy(dir: &std::path::Path) {
+    let copy = dir.join("pre-migration");
+    for file in ["users.db", "chathistory.db", "rooms.db"] {
+        let db = open_db(&copy, file);
+        let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(check, "ok", "{file}");
+        let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, 0, "{file} is the unmigrated original");
+    }
+    let chat = open_db(&copy, "chathistory.db");
+    let sender: String = chat.query_row("SELECT sender FROM messages WHERE id = 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(sender, "alice", "names, not ids: the original rows");
+    let rooms: i64 = open_db(&copy, "rooms.db").query_row("SELECT count(*) FROM rooms", [], |r| r.get(0)).unwrap();
+    assert_eq!(rooms, 2);
+    assert!(!dir.join("pre-migration.tmp").exists(), "no temporary folder is left");
+}
+
+#[test]
+fn an_interrupted_pre_migration_copy_is_redone() {
+    // What a SIGKILL during the first start's copy left: the folder with one file whole,
+    // one empty and one missing.
+    let data = std::sync::Arc::new(TempDir::new("interrupted"));
+    copy_legacy_fixture(data.path());
+    let partial = data.path().join("pre-migration");
+    std::fs::create_dir(&partial).unwrap();
+    std::fs::copy(data.path().join("users.db"), partial.join("users.db")).unwrap();
+    std::fs::write(partial.join("rooms.db"), b"").unwrap();
+    let server = Server::start_in(data.clone(), &[]);
+    assert!(server.log().contains("pre-migration is incomplete"), "reported: {}", server.log());
+    assert_complete_original_copy(data.path());
+    drop(server);
+
+    // A leftover temporary folder (the copy is written there, then renamed) is redone too.
+    let data = std::sync::Arc::new(TempDir::new("leftover"));
+    copy_legacy_fixture(data.path());
+    let temporary = data.path().join("pre-migration.tmp");
+    std::fs::create_dir(&temporary).unwrap();
+    std::fs::write(temporary.join("users.db"), b"half a copy").unwrap();
+    let server = Server::start_in(data.clone(), &[]);
+    assert!(server.log().contains("pre-migration.tmp"), "reported: {}", server.log());
+    assert_complete_original_copy(data.path());
+}
