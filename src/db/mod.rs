@@ -168,7 +168,12 @@ impl Db {
         migrate::run(&conn)?;
         // Presence lives in memory; the seed's column is reset as the seed did at startup.
         conn.execute("UPDATE main.users SET online = 0 WHERE online IS NOT 0", [])?;
-        Ok(Db { conn, in_transaction: false })
+        let db = Db { conn, in_transaction: false };
+        let clamped = db.clamp_future_sessions(crate::clock::unix_now())?;
+        if clamped > 0 {
+            log::warn!("{clamped} sessions were made while the clock was ahead; their age counts from now");
+        }
+        Ok(db)
     }
 
     /// An empty in-memory database with the same schema, for the hub's unit tests.

@@ -60,6 +60,16 @@ impl Db {
         .collect()
     }
 
+    /// Sets session times later than `now` to `now`: written while the clock was fast, they
+    /// would otherwise keep a session alive until the clock caught up. The number changed.
+    pub fn clamp_future_sessions(&self, now: i64) -> DbResult<usize> {
+        self.conn.execute(
+            "UPDATE main.sessions SET created_at = min(created_at, ?1), last_seen = min(last_seen, ?1)
+              WHERE created_at > ?1 OR last_seen > ?1",
+            [now],
+        )
+    }
+
     pub fn insert_session(&mut self, s: &SessionRecord) -> DbResult<()> {
         self.writing()?
             .prepare_cached(

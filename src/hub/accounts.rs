@@ -2,7 +2,7 @@
 //! `users.db`), session lookup and expiry, registration and the two halves of a login.
 
 use super::{Credentials, Hub, SessionUser, TokenHash, UserId};
-use crate::clock::unix_now;
+use crate::clock::SteadyWall;
 use crate::db::{Db, SessionRecord, UserRecord};
 use crate::error::ApiError;
 use crate::limits::retry_after_secs;
@@ -50,17 +50,24 @@ pub(super) struct Accounts {
     /// Case-folded name → ids. Legacy installs may hold names that differ only in case.
     by_folded: HashMap<String, Vec<UserId>>,
     sessions: HashMap<TokenHash, Session>,
+    /// Session ages are measured on this clock, so correcting the system clock neither
+    /// ends sessions early nor keeps them alive; it survives a reload.
+    clock: SteadyWall,
 }
 
 impl Accounts {
     pub fn load(&mut self, db: &Db) -> rusqlite::Result<()> {
-        *self = Accounts::default();
+        *self = Accounts { clock: self.clock, ..Accounts::default() };
         for record in db.load_users()? {
             self.insert(record);
         }
+        // A time in the future was written while the clock was fast: count from now, so the
+        // session expires on schedule rather than when the clock catches up with it.
+        let now = self.clock.now();
         for s in db.load_sessions()? {
             if let Some(user) = self.users.get(s.user_id.as_str()) {
-                let session = Session { user: user.id.clone(), created_at: s.created_at, last_seen: s.last_seen };
+                let (created_at, last_seen) = (s.created_at.min(now), s.last_seen.min(now));
+                let session = Session { user: user.id.clone(), created_at, last_seen };
                 self.sessions.insert(s.token_hash, session);
             }
         }
@@ -131,7 +138,7 @@ impl Hub {
     }
 
     pub(super) fn authenticate(&mut self, token: &TokenHash) -> Option<SessionUser> {
-        let now = unix_now();
+        let now = self.accounts.clock.now();
         let cutoffs = self.session_cutoffs(now);
         let session = self.accounts.sessions.get_mut(token)?;
         if session.expired(cutoffs) {
@@ -218,7 +225,7 @@ impl Hub {
     }
 
     fn open_session(&mut self, user: &UserId, token: TokenHash) -> Result<(), ApiError> {
-        let now = unix_now();
+        let now = self.accounts.clock.now();
         let record = SessionRecord { token_hash: token, user_id: user.to_string(), created_at: now, last_seen: now };
         self.db.insert_session(&record).map_err(|e| self.internal(e))?;
         self.accounts.sessions.insert(token, Session { user: user.clone(), created_at: now, last_seen: now });
@@ -263,7 +270,7 @@ impl Hub {
     /// Ends every expired session: in memory one by one, in the file with one statement
     /// (which also catches rows whose user no longer exists, never loaded into memory).
     pub(super) fn expire_sessions(&mut self) {
-        let cutoffs = self.session_cutoffs(unix_now());
+        let cutoffs = self.session_cutoffs(self.accounts.clock.now());
         let expired: Vec<TokenHash> =
             self.accounts.sessions.iter().filter(|(_, s)| s.expired(cutoffs)).map(|(t, _)| *t).collect();
         for token in &expired {

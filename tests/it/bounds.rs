@@ -170,3 +170,24 @@ fn an_interrupted_pre_migration_copy_is_redone() {
     assert!(server.log().contains("pre-migration.tmp"), "reported: {}", server.log());
     assert_complete_original_copy(data.path());
 }
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[test]
+fn a_session_made_while_the_clock_was_fast_still_expires_on_schedule() {
+    let mut server = Server::start(&["--session-lifetime", "3s"]);
+    let (mut alice, _) = user(&server, "alice");
+    server.stop();
+    // The clock was 400 days fast when the session was made, and has been corrected since.
+    let fast = unix_now() + 400 * 86_400;
+    let users = rusqlite::Connection::open(server.data.path().join("users.db")).unwrap();
+    assert_eq!(users.execute("UPDATE sessions SET created_at = ?1, last_seen = ?1", [fast]).unwrap(), 1);
+    drop(users);
+    server.start_again();
+    assert!(eventually(60 * SECOND, || alice.get("/api/me").status == 401), "a 3 s session must not live for 400 days");
+    let sessions: i64 =
+        open_db(server.data.path(), "users.db").query_row("SELECT count(*) FROM sessions", [], |r| r.get(0)).unwrap();
+    assert_eq!(sessions, 0, "and its row is gone");
+}
