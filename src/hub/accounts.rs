@@ -5,12 +5,12 @@ use super::{Credentials, Hub, SessionUser, TokenHash, UserId};
 use crate::clock::SteadyWall;
 use crate::db::{Db, SessionRecord, UserRecord};
 use crate::error::ApiError;
-use crate::limits::retry_after_secs;
+use crate::limits::{Limiter, Rate, address_key, retry_after_secs};
 use crate::protocol::UserStatus;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Sessions one user may hold; logging in again beyond this ends the least recently used.
 const MAX_SESSIONS_PER_USER: usize = 64;
@@ -53,11 +53,13 @@ pub(super) struct Accounts {
     /// Session ages are measured on this clock, so correcting the system clock neither
     /// ends sessions early nor keeps them alive; it survives a reload.
     clock: SteadyWall,
+    failures: AccountFailures,
 }
 
 impl Accounts {
     pub fn load(&mut self, db: &Db) -> rusqlite::Result<()> {
-        *self = Accounts { clock: self.clock, ..Accounts::default() };
+        let failures = std::mem::take(&mut self.failures);
+        *self = Accounts { clock: self.clock, failures, ..Accounts::default() };
         for record in db.load_users()? {
             self.insert(record);
         }
@@ -112,16 +114,23 @@ impl Accounts {
     }
 }
 
-/// Rate-limit key of a client address: IPv6 clients usually own a whole /64.
-fn address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => {
-            let mut segments = v6.segments();
-            segments[4..].fill(0);
-            IpAddr::V6(segments.into())
-        }
+/// Failed logins one account may take from all addresses together: a budget only an attack
+/// from many networks reaches (one network gets at most 5, then 1 a minute, per account).
+const ACCOUNT_FAILURES: Rate = Rate::new(50, Duration::from_secs(20));
+
+/// Failed logins per account, across addresses (see [`ACCOUNT_FAILURES`]); kept across a
+/// reload of the directory. Keyed by user id, so only real accounts have a bucket.
+pub(super) struct AccountFailures(Limiter<UserId>);
+
+impl Default for AccountFailures {
+    fn default() -> Self {
+        AccountFailures(Limiter::new(ACCOUNT_FAILURES, true))
     }
+}
+
+/// The key of one account's failures from one client network.
+fn account_from(user: &UserId, address: IpAddr) -> String {
+    format!("{user} {address}")
 }
 
 fn too_many(wait: std::time::Duration) -> ApiError {
@@ -182,21 +191,36 @@ impl Hub {
         Ok(user)
     }
 
+    /// Three failure budgets guard a login, checked in this order so that nothing is kept
+    /// for an attempt refused early: the client network's (20, then one per 30 s; checked
+    /// first, so a flood of made-up names from one network creates no state per name), the
+    /// account's from that network (5, then one a minute), and the account's from all
+    /// networks together ([`ACCOUNT_FAILURES`]). An attacker at one network therefore never
+    /// locks the owner, elsewhere, out; only an attack from many networks can, and then for
+    /// at most 20 s at a time. The attempt counts before the password is checked, so
+    /// parallel guesses can't overrun a budget; a correct password gives it back.
     pub(super) fn login_lookup(&mut self, name: &str, peer: IpAddr) -> Result<Option<Credentials>, ApiError> {
         let now = Instant::now();
-        let account = crate::db::fold_name(name);
         let address = address_key(peer);
-        // The attempt counts before the password is checked, so parallel guesses can't
-        // overrun the budget; a correct password gives it back.
-        self.limits.login_per_account.take(&account, now).map_err(too_many)?;
-        if let Err(wait) = self.limits.login_per_address.take(&address, now) {
-            self.limits.login_per_account.refund(&account);
-            return Err(too_many(wait));
-        }
+        self.limits.login_per_address.take(&address, now).map_err(too_many)?;
         let Some(entry) = self.accounts.find_by_name(name) else {
             return Ok(None);
         };
         let user = SessionUser { id: entry.id.clone(), name: entry.name.clone() };
+        // `login_per_account` is keyed by (account, network).
+        let pair = account_from(&user.id, address);
+        if let Err(wait) = self.limits.login_per_account.take(&pair, now) {
+            self.limits.login_per_address.refund(&address);
+            return Err(too_many(wait));
+        }
+        if self.config.rate_limits
+            && let Err(wait) = self.accounts.failures.0.take(&user.id, now)
+        {
+            self.limits.login_per_address.refund(&address);
+            self.limits.login_per_account.refund(&pair);
+            log::warn!("failed logins for {} from many networks: refusing all for now", user.name);
+            return Err(too_many(wait));
+        }
         match self.db.password_hash(&user.id) {
             Ok(Some(password_hash)) => Ok(Some(Credentials { user, password_hash })),
             Ok(None) => Ok(None),
@@ -207,13 +231,15 @@ impl Hub {
     pub(super) fn login_succeeded(
         &mut self,
         user: SessionUser,
-        name: &str,
+        _name: &str,
         peer: IpAddr,
         token: TokenHash,
         rehash: Option<String>,
     ) -> Result<(), ApiError> {
-        self.limits.login_per_account.refund(&crate::db::fold_name(name));
-        self.limits.login_per_address.refund(&address_key(peer));
+        let address = address_key(peer);
+        self.limits.login_per_account.refund(&account_from(&user.id, address));
+        self.limits.login_per_address.refund(&address);
+        self.accounts.failures.0.refund(&user.id);
         if let Some(hash) = rehash
             && let Err(e) = self.db.set_password_hash(&user.id, &hash)
         {

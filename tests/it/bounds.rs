@@ -191,3 +191,158 @@ fn a_session_made_while_the_clock_was_fast_still_expires_on_schedule() {
         open_db(server.data.path(), "users.db").query_row("SELECT count(*) FROM sessions", [], |r| r.get(0)).unwrap();
     assert_eq!(sessions, 0, "and its row is gone");
 }
+
+/// `count` pipelined `POST /login` attempts with never-repeating names over `conns`
+/// keep-alive connections, sent as an address behind a trusted proxy when `forwarded_for`
+/// is set. Each name is 32 four-byte characters, as large as a name may be. Returns how
+/// many got each status, and the error messages seen.
+fn login_flood(
+    server: &Server,
+    forwarded_for: Option<&str>,
+    count: usize,
+    conns: usize,
+) -> (std::collections::BTreeMap<u16, usize>, std::collections::BTreeSet<String>) {
+    use std::io::{BufReader, Write};
+    let per_conn = count / conns;
+    let threads: Vec<_> = (0..conns)
+        .map(|t| {
+            let addr = server.addr;
+            let forwarded = forwarded_for.map(|f| format!("X-Forwarded-For: {f}\r\n")).unwrap_or_default();
+            std::thread::spawn(move || {
+                let mut statuses = std::collections::BTreeMap::new();
+                let mut errors = std::collections::BTreeSet::new();
+                let stream = std::net::TcpStream::connect(addr).unwrap();
+                stream.set_read_timeout(Some(60 * SECOND)).unwrap();
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                let mut sent = 0;
+                while sent < per_conn {
+                    let batch = (per_conn - sent).min(200);
+                    let mut bytes = Vec::new();
+                    for i in sent..sent + batch {
+                        // 32 characters from the Mathematical Alphanumeric block, unique per attempt.
+                        let n = (t * per_conn + i) as u32;
+                        let name: String =
+                            (0..32).map(|k| char::from_u32(0x1D400 + (n >> (k % 20)) % 52).unwrap_or('x')).collect();
+                        let body = format!("username={}&password=not-the-password", encode(&name));
+                        bytes.extend_from_slice(
+                            format!(
+                                "POST /login HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n{forwarded}\
+                                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                                body.len()
+                            )
+                            .as_bytes(),
+                        );
+                    }
+                    writer.write_all(&bytes).unwrap();
+                    for _ in 0..batch {
+                        let response = read_response(&mut reader).unwrap();
+                        *statuses.entry(response.status).or_insert(0) += 1;
+                        if errors.len() < 8 {
+                            errors.insert(response.error());
+                        }
+                    }
+                    sent += batch;
+                }
+                (statuses, errors)
+            })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut errors = std::collections::BTreeSet::new();
+    for thread in threads {
+        let (s, e) = thread.join().unwrap();
+        for (status, n) in s {
+            *statuses.entry(status).or_insert(0) += n;
+        }
+        errors.extend(e);
+    }
+    (statuses, errors)
+}
+
+#[test]
+fn a_flood_of_logins_with_random_names_does_not_grow_memory() {
+    let server = Server::start(&["--trusted-proxies", "127.0.0.1"]);
+    let mut owner = json_client(&server);
+    owner.register("owner", "owner-password");
+    login_flood(&server, Some("203.0.113.66"), 400, 2);
+    let before = rss_kib(server.pid());
+    let started = std::time::Instant::now();
+    // Before the fix, each made-up name left ~250 bytes behind: 30,000 of them grew RSS by
+    // ~8 MiB (60,000: 8 -> 23.6 MiB).
+    let (statuses, errors) = login_flood(&server, Some("203.0.113.66"), 30_000, 4);
+    let after = rss_kib(server.pid());
+    eprintln!(
+        "login flood: 30,000 attempts in {:.1} s, {statuses:?}; RSS {before} KiB -> {after} KiB",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(statuses.values().sum::<usize>(), 30_000, "every attempt answered: {statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&30_000), "the address was out of attempts throughout: {statuses:?}");
+    assert!(errors.iter().all(|e| e.starts_with("too many attempts")), "{errors:?}");
+    assert!(after < before + 4 * 1024, "RSS grew from {before} KiB to {after} KiB");
+    // A real user from another address is not affected.
+    let mut elsewhere = json_client(&server);
+    elsewhere.extra_headers.push(("X-Forwarded-For".into(), "198.51.100.5".into()));
+    assert_eq!(elsewhere.login("owner", "owner-password").status, 303);
+}
+
+#[test]
+fn guesses_from_one_network_never_lock_the_owner_out() {
+    let server = Server::start(&["--trusted-proxies", "127.0.0.1"]);
+    server.client().register("owner", "the-owners-password");
+    let from = |ip: &str| {
+        let mut client = json_client(&server);
+        client.extra_headers.push(("X-Forwarded-For".into(), ip.into()));
+        client
+    };
+    // Two wrong guesses a second from one address, for ten seconds.
+    let mut attacker = from("203.0.113.9");
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        statuses.push(attacker.login("owner", "a-wrong-guess").status);
+        std::thread::sleep(Duration::from_millis(500).saturating_sub(started.elapsed()));
+    }
+    assert_eq!(&statuses[..5], &[401; 5], "{statuses:?}");
+    assert!(statuses[5..].iter().all(|s| *s == 429), "the attacker is refused: {statuses:?}");
+    assert_eq!(attacker.login("owner", "the-owners-password").status, 429, "even with the right password");
+    // The owner, elsewhere, gets in at once.
+    let mut owner = from("198.51.100.20");
+    assert_eq!(owner.login("owner", "the-owners-password").status, 303);
+    assert_eq!(owner.me()["name"], "owner");
+    // Another /64 of IPv6 is another network; the same /64 is the same one.
+    let mut v6 = from("2001:db8:aa:1::1");
+    for _ in 0..5 {
+        assert_eq!(v6.login("owner", "a-wrong-guess").status, 401);
+    }
+    assert_eq!(from("2001:db8:aa:1::ffff").login("owner", "the-owners-password").status, 429, "same /64");
+    assert_eq!(from("2001:db8:aa:2::1").login("owner", "the-owners-password").status, 303, "another /64");
+}
+
+#[test]
+fn an_attack_from_many_networks_meets_the_accounts_own_budget() {
+    let server = Server::start(&["--trusted-proxies", "127.0.0.1"]);
+    server.client().register("owner", "the-owners-password");
+    let from = |ip: String| {
+        let mut client = json_client(&server);
+        client.extra_headers.push(("X-Forwarded-For".into(), ip));
+        client
+    };
+    // 50 failures are allowed across networks (5 from each of 10 here), then one per 20 s.
+    let mut statuses = Vec::new();
+    for network in 0..11 {
+        let mut attacker = from(format!("203.0.113.{}", 100 + network));
+        for _ in 0..5 {
+            statuses.push(attacker.login("owner", "a-wrong-guess").status);
+        }
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 50, "{statuses:?}");
+    let refused = from("198.51.100.30".into()).login("owner", "the-owners-password");
+    assert_eq!(refused.status, 429, "the owner, too, waits while the account's budget is spent");
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry), "for at most 20 s at a time: {retry}");
+    // The refusals left no session behind.
+    let sessions: i64 =
+        open_db(server.data.path(), "users.db").query_row("SELECT count(*) FROM sessions", [], |r| r.get(0)).unwrap();
+    assert_eq!(sessions, 1, "only the registration's session");
+}
