@@ -9,13 +9,12 @@ pub mod request;
 pub mod response;
 pub mod routes;
 
-use crate::accept::Accepted;
+use crate::accept::{Accepted, WorkQueue};
 use crate::assets::Assets;
 use crate::auth::Passwords;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::hub::{Command, HubClient, SessionUser, TokenHash};
-use crossbeam_channel::Receiver;
 use request::{HttpConn, Proxies, ReadError, Request, Wait};
 use response::Response;
 use std::sync::Arc;
@@ -31,7 +30,7 @@ pub struct Ctx {
     pub passwords: Passwords,
     pub assets: Assets,
     /// The queue of accepted connections, to see whether others are waiting.
-    pub waiting: Receiver<Accepted>,
+    pub waiting: WorkQueue,
 }
 
 /// The session cookie's name: `__Host-` prefixed (and `Secure`) over TLS.
@@ -68,10 +67,10 @@ impl Ctx {
 
 /// Serves one client connection until it closes, idles out, or becomes a WebSocket.
 pub fn serve(ctx: &Ctx, accepted: Accepted) {
-    let Accepted { stream, peer, permit } = accepted;
+    let Accepted { stream, peer, permit, accepted_at } = accepted;
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let mut conn = HttpConn::new(stream, peer);
-    let mut wait = Wait::FirstRequest;
+    let mut wait = Wait::FirstRequest { accepted_at };
     let busy = || !ctx.waiting.is_empty();
     loop {
         let request = match conn.read_request(wait, &ctx.proxies(), &busy) {

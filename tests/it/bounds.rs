@@ -346,3 +346,107 @@ fn an_attack_from_many_networks_meets_the_accounts_own_budget() {
         open_db(server.data.path(), "users.db").query_row("SELECT count(*) FROM sessions", [], |r| r.get(0)).unwrap();
     assert_eq!(sessions, 1, "only the registration's session");
 }
+
+/// `count` bystander requests, one after another, each on a new connection from 127.0.0.1;
+/// the statuses they got (0: no answer within 30 s).
+fn bystanders(server: &Server, count: usize) -> Vec<u16> {
+    use std::io::Write;
+    (0..count)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+            stream.set_read_timeout(Some(30 * SECOND)).unwrap();
+            stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            read_response(&mut stream).map_or(0, |r| r.status)
+        })
+        .collect()
+}
+
+/// An attacker keeping `per_address` silent connections open from each of `addresses`,
+/// opening a new one whenever the server closes (or refuses) one, until stopped.
+struct SilentCrowd {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<usize>>,
+}
+
+impl SilentCrowd {
+    fn start(server: &Server, addresses: &[std::net::Ipv4Addr], per_address: usize) -> SilentCrowd {
+        use std::io::Read;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (connected_tx, connected) = std::sync::mpsc::channel();
+        let threads: Vec<_> = addresses
+            .iter()
+            .map(|&from| {
+                let (stop, server_addr, connected_tx) = (stop.clone(), server.addr, connected_tx.clone());
+                let connect = move || {
+                    let stream = connect_from_addr(server_addr, from);
+                    stream.set_nonblocking(true).unwrap();
+                    stream
+                };
+                std::thread::spawn(move || {
+                    let mut held: Vec<std::net::TcpStream> = (0..per_address).map(|_| connect()).collect();
+                    let mut opened = per_address;
+                    let _ = connected_tx.send(());
+                    // Bounded: two minutes at most (longer than a bystander waits), whatever
+                    // the test does.
+                    let deadline = std::time::Instant::now() + 120 * SECOND;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) && std::time::Instant::now() < deadline {
+                        for stream in &mut held {
+                            let mut byte = [0u8; 512];
+                            match stream.read(&mut byte) {
+                                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                                // Closed by the server (or answered with a refusal): open another.
+                                _ => {
+                                    *stream = connect();
+                                    opened += 1;
+                                }
+                            }
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    opened
+                })
+            })
+            .collect();
+        for _ in addresses {
+            connected.recv().unwrap();
+        }
+        SilentCrowd { stop, threads }
+    }
+
+    /// Stops the attack; how many connections it opened in all.
+    fn stop(self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.threads.into_iter().map(|t| t.join().unwrap()).sum()
+    }
+}
+
+fn connect_from_addr(to: std::net::SocketAddr, from: std::net::Ipv4Addr) -> std::net::TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.bind(&std::net::SocketAddr::from((from, 0)).into()).unwrap();
+    socket.connect(&to.into()).unwrap();
+    socket.into()
+}
+
+#[test]
+fn silent_connections_do_not_shut_bystanders_out() {
+    // Scaled down (4 workers, 256 queue slots, 64 connections per address) so the test fits
+    // the default open-file limit; the mechanism is the same at the defaults.
+    let server = Server::start(&["--workers", "4", "--queue", "256", "--max-connections-per-ip", "64"]);
+    // One address: its cap keeps it from filling the queue.
+    let crowd = SilentCrowd::start(&server, &[[127, 0, 0, 2].into()], 64);
+    let started = std::time::Instant::now();
+    assert_eq!(bystanders(&server, 10), vec![200; 10]);
+    eprintln!("one address: 10 bystanders took {:?}", started.elapsed());
+    crowd.stop();
+    // Five addresses, each close to its cap, reconnecting as soon as they are closed:
+    // together more silent connections than the queue and the workers hold.
+    let addresses: Vec<std::net::Ipv4Addr> = (2..=6).map(|last| [127, 0, 0, last].into()).collect();
+    let crowd = SilentCrowd::start(&server, &addresses, 56);
+    let started = std::time::Instant::now();
+    let statuses = bystanders(&server, 10);
+    let took = started.elapsed();
+    let opened = crowd.stop();
+    eprintln!("five addresses: the crowd opened {opened} connections; 10 bystanders took {took:?}: {statuses:?}");
+    assert_eq!(statuses, vec![200; 10], "every bystander is served");
+}
