@@ -34,6 +34,7 @@ pub mod http;
 pub mod hub;
 pub mod limits;
 pub mod logger;
+pub mod names;
 pub mod protocol;
 pub mod server;
 pub mod templates;

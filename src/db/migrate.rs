@@ -31,7 +31,7 @@ impl FileSchema {
 /// In migration order: users.db first, because the chat history step maps user names to
 /// ids through it.
 const SCHEMAS: [FileSchema; 3] = [
-    FileSchema { schema: "main", file: "users.db", steps: &[users_v1] },
+    FileSchema { schema: "main", file: "users.db", steps: &[users_v1, users_v2] },
     FileSchema { schema: "chat", file: "chathistory.db", steps: &[chat_v1] },
     FileSchema { schema: "rooms", file: "rooms.db", steps: &[rooms_v1] },
 ];
@@ -163,6 +163,25 @@ fn users_v1(conn: &Connection) -> rusqlite::Result<()> {
     let mut update = conn.prepare("UPDATE main.users SET name_folded = ?1 WHERE rowid = ?2")?;
     for (rowid, name) in names {
         update.execute((fold_name(&name), rowid))?;
+    }
+    Ok(())
+}
+
+/// Adds each user name's confusable skeleton (see `crate::names`), indexed, so a new name
+/// that looks like an existing one can be refused. Existing names that share a skeleton keep
+/// working; only new registrations are refused.
+fn users_v2(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "ALTER TABLE main.users ADD COLUMN name_skeleton TEXT;
+         CREATE INDEX main.users_name_skeleton ON users (name_skeleton);",
+    )?;
+    let names: Vec<(i64, String)> = conn
+        .prepare("SELECT rowid, name FROM main.users WHERE name IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = conn.prepare("UPDATE main.users SET name_skeleton = ?1 WHERE rowid = ?2")?;
+    for (rowid, name) in names {
+        update.execute((crate::names::skeleton(&name), rowid))?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::db::{Db, SessionRecord, UserRecord};
 use crate::error::ApiError;
 use crate::limits::{Limiter, Rate, address_key, retry_after_secs};
 use crate::protocol::UserStatus;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,6 +49,8 @@ pub(super) struct Accounts {
     by_name: HashMap<Arc<str>, UserId>,
     /// Case-folded name → ids. Legacy installs may hold names that differ only in case.
     by_folded: HashMap<String, Vec<UserId>>,
+    /// Confusable skeletons of every name (legacy installs may hold names that share one).
+    skeletons: HashSet<String>,
     sessions: HashMap<TokenHash, Session>,
     /// Session ages are measured on this clock, so correcting the system clock neither
     /// ends sessions early nor keeps them alive; it survives a reload.
@@ -82,6 +84,7 @@ impl Accounts {
         self.order.push(id.clone());
         self.by_name.insert(name.clone(), id.clone());
         self.by_folded.entry(record.name_folded).or_default().push(id.clone());
+        self.skeletons.insert(record.name_skeleton);
         self.users.insert(id.clone(), UserEntry { id: id.clone(), name: name.clone() });
         SessionUser { id, name }
     }
@@ -98,8 +101,16 @@ impl Accounts {
         self.users.get(id).map(|u| SessionUser { id: u.id.clone(), name: u.name.clone() })
     }
 
-    fn name_taken(&self, name: &str) -> bool {
-        self.by_folded.contains_key(&crate::db::fold_name(name))
+    /// Why a new account can't have `name`: taken (case-insensitively), or a look-alike of
+    /// one that is.
+    fn name_unavailable(&self, name: &str) -> Option<ApiError> {
+        if self.by_folded.contains_key(&crate::db::fold_name(name)) {
+            return Some(ApiError::Conflict("that user name is taken"));
+        }
+        if self.skeletons.contains(&crate::names::skeleton(name)) {
+            return Some(ApiError::Conflict("that user name looks like one that is taken"));
+        }
+        None
     }
 
     /// An exact match first; else a case-insensitive one, if it is unambiguous.
@@ -165,8 +176,8 @@ impl Hub {
     }
 
     pub(super) fn check_registration(&mut self, name: &str, peer: IpAddr) -> Result<(), ApiError> {
-        if self.accounts.name_taken(name) {
-            return Err(ApiError::Conflict("that user name is taken"));
+        if let Some(unavailable) = self.accounts.name_unavailable(name) {
+            return Err(unavailable);
         }
         self.limits.register_per_address.take(&address_key(peer), Instant::now()).map_err(too_many)
     }
@@ -178,11 +189,15 @@ impl Hub {
         token: TokenHash,
     ) -> Result<SessionUser, ApiError> {
         // Checked again: another registration may have taken the name while we hashed.
-        if self.accounts.name_taken(&name) {
-            return Err(ApiError::Conflict("that user name is taken"));
+        if let Some(unavailable) = self.accounts.name_unavailable(&name) {
+            return Err(unavailable);
         }
-        let record =
-            UserRecord { id: uuid::Uuid::new_v4().to_string(), name_folded: crate::db::fold_name(&name), name };
+        let record = UserRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            name_folded: crate::db::fold_name(&name),
+            name_skeleton: crate::names::skeleton(&name),
+            name,
+        };
         self.db.insert_user(&record, password_hash).map_err(|e| self.internal(e))?;
         let user = self.accounts.insert(record);
         self.open_session(&user.id, token)?;
@@ -203,7 +218,10 @@ impl Hub {
         let now = Instant::now();
         let address = address_key(peer);
         self.limits.login_per_address.take(&address, now).map_err(too_many)?;
-        let Some(entry) = self.accounts.find_by_name(name) else {
+        // As typed (legacy names predate normalization), else as a new name would be stored.
+        let normalized = crate::names::normalize(name);
+        let found = self.accounts.find_by_name(name).or_else(|| self.accounts.find_by_name(&normalized));
+        let Some(entry) = found else {
             return Ok(None);
         };
         let user = SessionUser { id: entry.id.clone(), name: entry.name.clone() };

@@ -450,3 +450,89 @@ fn silent_connections_do_not_shut_bystanders_out() {
     eprintln!("five addresses: the crowd opened {opened} connections; 10 bystanders took {took:?}: {statuses:?}");
     assert_eq!(statuses, vec![200; 10], "every bystander is served");
 }
+
+fn count_rows(dir: &std::path::Path, file: &str, table: &str) -> i64 {
+    open_db(dir, file).query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn invisible_and_look_alike_names_are_refused() {
+    let server = Server::start(&["--rate-limits", "off"]);
+    let (mut alice, _) = user(&server, "alice");
+    let register = |name: &str| {
+        json_client(&server).post_form("/register", &[("username", name), ("password", "a-good-password")])
+    };
+    for (what, name) in [
+        ("zero-width space", "al\u{200B}ice"),
+        ("zero-width joiner", "bo\u{200D}b"),
+        ("right-to-left override", "\u{202E}ecila"),
+        ("byte order mark", "\u{FEFF}eve"),
+        ("line separator", "eve\u{2028}x"),
+        ("Hangul filler", "\u{3164}"),
+        ("tag characters", "eve\u{E0065}\u{E0076}"),
+        ("only zero-width spaces", "\u{200B}\u{200B}\u{200B}"),
+        ("control character", "eve\u{7}"),
+        ("empty", "   "),
+    ] {
+        let response = register(name);
+        assert_eq!(response.status, 400, "{what}: {}", response.text());
+        let error = response.error();
+        assert!(
+            error.contains("invisible") || error.contains("control") || error.contains("1 to 32"),
+            "{what}: a clear error: {error}"
+        );
+    }
+    // "аlice" with a Cyrillic а looks like alice: refused, as is a capital I for the l.
+    for look_alike in ["\u{0430}lice", "AIice"] {
+        let response = register(look_alike);
+        assert_eq!(response.status, 409, "{look_alike}: {}", response.text());
+        assert_eq!(response.error(), "that user name looks like one that is taken");
+    }
+    assert_eq!(count_rows(server.data.path(), "users.db", "users"), 1, "no row was written");
+    // Compatibility forms are stored as the plain letters they show, and log in either way.
+    let mut bob = json_client(&server);
+    assert_eq!(bob.post_form("/register", &[("username", "ｂｏｂ"), ("password", "bobs-password")]).status, 303);
+    assert_eq!(bob.me()["name"], "bob");
+    assert_eq!(register("bob").status, 409);
+    assert_eq!(json_client(&server).login("ｂｏｂ", "bobs-password").status, 303);
+    // Room names are cleaned the same way.
+    let refused = alice.post_json("/api/rooms/create", &serde_json::json!({ "name": "\u{202E}nedrag" }));
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(refused.error().contains("invisible"), "{}", refused.error());
+    let refused = alice.post_json("/api/rooms/create", &serde_json::json!({ "name": "\u{200B}" }));
+    assert_eq!(refused.status, 400);
+    assert_eq!(count_rows(server.data.path(), "rooms.db", "rooms"), 0, "no room was written");
+    let room = alice.post_json("/api/rooms/create", &serde_json::json!({ "name": "ｇａｒｄｅｎ" }));
+    assert_eq!(room.status, 201, "{}", room.text());
+    assert_eq!(room.json()["name"], "garden");
+}
+
+#[test]
+fn legacy_look_alike_names_keep_working() {
+    // An install of the original app where "аlice" (Cyrillic а) registered beside "alice".
+    let data = std::sync::Arc::new(TempDir::new("look-alikes"));
+    copy_legacy_fixture(data.path());
+    let users = rusqlite::Connection::open(data.path().join("users.db")).unwrap();
+    users
+        .execute(
+            "INSERT INTO users (id, name, password_hash, online)
+             SELECT 'cyrillic-alice', 'аlice', password_hash, 0 FROM users WHERE name = 'alice'",
+            [],
+        )
+        .unwrap();
+    drop(users);
+    let server = Server::start_in(data.clone(), &[]);
+    let skeletons: Vec<String> = open_db(data.path(), "users.db")
+        .prepare("SELECT name_skeleton FROM users WHERE name IN ('alice', 'аlice')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(skeletons, ["alice", "alice"], "the migration filled in the skeletons");
+    for (name, id) in [("alice", ALICE), ("аlice", "cyrillic-alice")] {
+        let mut client = json_client(&server);
+        assert_eq!(client.login(name, "alice-pass-1").status, 303, "{name}");
+        assert_eq!(client.me()["id"], id);
+    }
+}

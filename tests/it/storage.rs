@@ -59,7 +59,7 @@ fn legacy_data_migrates_in_place_and_nothing_is_lost() {
     assert_eq!(count(&users, "users"), 3);
     for (db, file) in [(&users, "users.db"), (&chat, "chathistory.db"), (&rooms, "rooms.db")] {
         let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(version, 1, "{file}");
+        assert_eq!(version, if file == "users.db" { 2 } else { 1 }, "{file}");
         let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal", "{file}");
         let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
