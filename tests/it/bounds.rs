@@ -280,6 +280,7 @@ fn a_flood_of_logins_with_random_names_does_not_grow_memory() {
     assert_eq!(statuses.get(&429), Some(&30_000), "the address was out of attempts throughout: {statuses:?}");
     assert!(errors.iter().all(|e| e.starts_with("too many attempts")), "{errors:?}");
     assert!(after < before + 4 * 1024, "RSS grew from {before} KiB to {after} KiB");
+    assert_eq!(count_rows(server.data.path(), "users.db", "sessions"), 1, "only the registration's session");
     // A real user from another address is not affected.
     let mut elsewhere = json_client(&server);
     elsewhere.extra_headers.push(("X-Forwarded-For".into(), "198.51.100.5".into()));
@@ -306,6 +307,7 @@ fn guesses_from_one_network_never_lock_the_owner_out() {
     assert_eq!(&statuses[..5], &[401; 5], "{statuses:?}");
     assert!(statuses[5..].iter().all(|s| *s == 429), "the attacker is refused: {statuses:?}");
     assert_eq!(attacker.login("owner", "the-owners-password").status, 429, "even with the right password");
+    assert_eq!(count_rows(server.data.path(), "users.db", "sessions"), 1, "the refused attempt opened no session");
     // The owner, elsewhere, gets in at once.
     let mut owner = from("198.51.100.20");
     assert_eq!(owner.login("owner", "the-owners-password").status, 303);
