@@ -8,7 +8,7 @@ BIN     := target/release/mychat
 # The load generator; it starts the `mychat` binary beside it.
 BENCH   := $(or $(CARGO_TARGET_DIR),target)/release/mychat-bench
 
-.PHONY: run release test lint test-rust test-browser browser-deps bench fuzz pi pi32 test-pi clean
+.PHONY: run release test lint test-rust test-browser browser-deps bench abuse fuzz pi pi32 test-pi clean
 
 ## Build the release binary and serve on $(ADDR) with data in $(DATA).
 run: release
@@ -52,6 +52,13 @@ test-browser: release browser-deps
 ## `$(BENCH) --help` lists them.
 bench: release
 	$(BENCH) $(BENCH_ARGS)
+
+## Abuse checks (figures, never pass/fail): the attacks of issue 11 — silent connections,
+## a login flood with random names, an account's lock-out — each against a fresh release
+## server of its own with production limits; prints what bystanders and owners got and the
+## server's RSS. About two minutes. Options in ABUSE_ARGS, e.g. ABUSE_ARGS="--abuse-duration 60".
+abuse: release
+	$(BENCH) abuse $(ABUSE_ARGS)
 
 ## Fuzz the HTTP parser and the WebSocket frame decoder, FUZZ_SECONDS each (cargo-fuzz on
 ## the stable toolchain via RUSTC_BOOTSTRAP). A crash leaves its input in

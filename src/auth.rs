@@ -152,17 +152,10 @@ pub fn hash_token(cookie: &str) -> Option<TokenHash> {
     Some(hash_raw(&raw))
 }
 
-/// A user name as stored: trimmed, 1–32 characters, no control characters.
+/// A user name as stored: NFKC, trimmed, 1–32 characters, nothing invisible (see
+/// [`crate::names`]).
 pub fn clean_username(raw: &str) -> Result<String, ApiError> {
-    let name = raw.trim();
-    let chars = name.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS {
-        return Err(ApiError::bad_request("user name must be 1 to 32 characters"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("user name must not contain control characters"));
-    }
-    Ok(name.to_string())
+    crate::names::clean(raw, MAX_NAME_CHARS, "user name")
 }
 
 /// A new account's password: 8–1024 characters.

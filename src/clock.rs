@@ -1,7 +1,35 @@
 //! Wall-clock time as the protocol writes it: full UTC ISO-8601 for stored rows and `HH:MM`
 //! for the seed's `time` field. No time crate: the conversion is a few lines of arithmetic.
+//! And [`SteadyWall`], for ages that must not jump when the clock is corrected.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Unix seconds that never jump: the wall clock is read once, then advanced by the
+/// monotonic clock. Ages measured with it (session expiry) follow real elapsed time even
+/// when the system clock is set back or forward while the server runs; what it writes to
+/// disk is the wall clock as it was at start plus the time since.
+#[derive(Debug, Clone, Copy)]
+pub struct SteadyWall {
+    wall_at_start: i64,
+    start: Instant,
+}
+
+impl SteadyWall {
+    pub fn new() -> SteadyWall {
+        SteadyWall { wall_at_start: unix_now(), start: Instant::now() }
+    }
+
+    /// Seconds since the Unix epoch, by this clock.
+    pub fn now(&self) -> i64 {
+        self.wall_at_start + self.start.elapsed().as_secs() as i64
+    }
+}
+
+impl Default for SteadyWall {
+    fn default() -> Self {
+        SteadyWall::new()
+    }
+}
 
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> i64 {

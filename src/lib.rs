@@ -29,6 +29,7 @@ pub mod auth;
 pub mod backup;
 pub mod clock;
 pub mod config;
+pub mod datalock;
 pub mod db;
 pub mod error;
 #[doc(hidden)]
@@ -38,6 +39,7 @@ pub mod hub;
 pub mod identity;
 pub mod limits;
 pub mod logger;
+pub mod names;
 pub mod protocol;
 pub mod server;
 pub mod templates;

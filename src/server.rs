@@ -2,14 +2,13 @@
 //! orderly shutdown on SIGTERM/SIGINT (stop accepting, finish the batch in flight, close
 //! every socket with 1001, exit 0).
 
-use crate::accept::{Accepted, Acceptor};
+use crate::accept::{Acceptor, WorkQueue};
 use crate::assets::Assets;
 use crate::auth::Passwords;
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::{self, Ctx};
 use crate::hub::{Command, Hub, HubClient};
-use crossbeam_channel::Receiver;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +33,8 @@ pub fn run(config: Config) -> Result<(), String> {
     tune_allocator();
     let config = Arc::new(config);
     let started = Instant::now();
+    // Held until this function returns: one server per data directory.
+    let _lock = crate::datalock::lock(&config.data_dir)?;
     let db = Db::open(&config.data_dir, config.durability).map_err(|e| e.to_string())?;
     let hub = Hub::new(db, config.clone()).map_err(|e| format!("loading the database: {e}"))?;
     let (hub_tx, hub_rx) = crossbeam_channel::bounded(HUB_QUEUE);
@@ -47,7 +48,7 @@ pub fn run(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
 
     let queue = config.queue.unwrap_or_else(|| work_queue(config.workers));
-    let (work_tx, work_rx) = crossbeam_channel::bounded::<Accepted>(queue);
+    let (work_tx, work_rx) = crate::accept::work_queue(queue);
     let ctx = Arc::new(Ctx {
         hub: HubClient::new(hub_tx.clone()),
         config: config.clone(),
@@ -120,7 +121,7 @@ fn wake(local: SocketAddr) {
 /// A worker that panics (a bug) is replaced, so the pool never shrinks.
 struct Respawn {
     ctx: Arc<Ctx>,
-    work: Receiver<Accepted>,
+    work: WorkQueue,
     index: usize,
 }
 
@@ -133,11 +134,11 @@ impl Drop for Respawn {
     }
 }
 
-fn spawn_worker(ctx: Arc<Ctx>, work: Receiver<Accepted>, index: usize) {
+fn spawn_worker(ctx: Arc<Ctx>, work: WorkQueue, index: usize) {
     let guard = Respawn { ctx, work, index };
     let spawned = thread::Builder::new().name(format!("http-{index}")).stack_size(WORKER_STACK).spawn(move || {
         let guard = guard;
-        while let Ok(accepted) = guard.work.recv() {
+        while let Some(accepted) = guard.work.recv() {
             http::serve(&guard.ctx, accepted);
         }
     });

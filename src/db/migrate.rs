@@ -31,7 +31,7 @@ impl FileSchema {
 /// In migration order: users.db first, because the chat history step maps user names to
 /// ids through it.
 const SCHEMAS: [FileSchema; 3] = [
-    FileSchema { schema: "main", file: "users.db", steps: &[users_v1] },
+    FileSchema { schema: "main", file: "users.db", steps: &[users_v1, users_v2] },
     FileSchema { schema: "chat", file: "chathistory.db", steps: &[chat_v1, chat_v2] },
     FileSchema { schema: "rooms", file: "rooms.db", steps: &[rooms_v1, rooms_v2] },
 ];
@@ -66,27 +66,71 @@ pub fn run(conn: &Connection) -> Result<(), OpenError> {
     Ok(result?)
 }
 
-/// Before the first migration of files that hold data (an install of the original app),
-/// copies them to `DIR/pre-migration/`, so the upgrade can always be undone by hand.
+/// Before the first migration of files that hold data (an install of the original app, or
+/// of an older mychat), copies them to `DIR/pre-migration/`, so the upgrade can always be
+/// undone by hand.
+///
+/// The copy is written to `pre-migration.tmp/`, each file synced, then the folder renamed:
+/// a kill during the copy leaves only the temporary folder, which the next start deletes and
+/// writes again. A `pre-migration/` with a missing or empty file (left by a version that
+/// copied in place) is reported, and written again if the files are still unmigrated, since
+/// only then is a copy of them a copy of the original.
 pub fn backup_before_migrating(conn: &Connection, dir: &Path) -> Result<(), OpenError> {
     let legacy: i64 =
         conn.query_row("SELECT count(*) FROM main.sqlite_master WHERE name = 'users'", [], |r| r.get(0))?;
-    let outdated = versions(conn)?.iter().any(|(f, v)| *v < f.known());
+    let versions = versions(conn)?;
+    let outdated = versions.iter().any(|(f, v)| *v < f.known());
     if legacy == 0 || !outdated {
         return Ok(());
     }
     let target = dir.join("pre-migration");
+    let temporary = dir.join("pre-migration.tmp");
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e| OpenError::Io(path, e)
+    };
+    if temporary.exists() {
+        log::warn!("{} is left from an interrupted copy: copying again", temporary.display());
+        std::fs::remove_dir_all(&temporary).map_err(io(&temporary))?;
+    }
     if target.exists() {
-        return Ok(());
+        let missing: Vec<&str> = SCHEMAS
+            .iter()
+            .filter(|f| std::fs::metadata(target.join(f.file)).map_or(true, |m| m.len() == 0))
+            .map(|f| f.file)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let unmigrated = versions.iter().all(|(_, v)| *v == 0);
+        if !unmigrated {
+            log::warn!(
+                "{} is incomplete ({} missing or empty), and the files have been migrated since, \
+                 so it cannot be made again; keep your own copy of the original files",
+                target.display(),
+                missing.join(", ")
+            );
+            return Ok(());
+        }
+        log::warn!("{} is incomplete ({} missing or empty): copying again", target.display(), missing.join(", "));
+        std::fs::remove_dir_all(&target).map_err(io(&target))?;
     }
-    std::fs::create_dir_all(&target).map_err(|e| OpenError::Io(target.clone(), e))?;
+    std::fs::create_dir_all(&temporary).map_err(io(&temporary))?;
     for f in &SCHEMAS {
-        let dest = target.join(f.file);
-        let dest = dest.to_string_lossy();
-        conn.execute(&format!("VACUUM {} INTO ?1", f.schema), [dest.as_ref()])?;
+        let dest = temporary.join(f.file);
+        conn.execute(&format!("VACUUM {} INTO ?1", f.schema), [dest.to_string_lossy().as_ref()])?;
+        sync(&dest).map_err(io(&dest))?;
     }
+    sync(&temporary).map_err(io(&temporary))?;
+    std::fs::rename(&temporary, &target).map_err(io(&target))?;
+    sync(dir).map_err(io(dir))?;
     log::info!("copied the unmigrated files to {}", target.display());
     Ok(())
+}
+
+/// Flushes a file, or a directory's entries, to the disk.
+fn sync(path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(path)?.sync_all()
 }
 
 /// Unicode-aware case folding of user names, for case-insensitive uniqueness and lookup.
@@ -119,6 +163,25 @@ fn users_v1(conn: &Connection) -> rusqlite::Result<()> {
     let mut update = conn.prepare("UPDATE main.users SET name_folded = ?1 WHERE rowid = ?2")?;
     for (rowid, name) in names {
         update.execute((fold_name(&name), rowid))?;
+    }
+    Ok(())
+}
+
+/// Adds each user name's confusable skeleton (see `crate::names`), indexed, so a new name
+/// that looks like an existing one can be refused. Existing names that share a skeleton keep
+/// working; only new registrations are refused.
+fn users_v2(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "ALTER TABLE main.users ADD COLUMN name_skeleton TEXT;
+         CREATE INDEX main.users_name_skeleton ON users (name_skeleton);",
+    )?;
+    let names: Vec<(i64, String)> = conn
+        .prepare("SELECT rowid, name FROM main.users WHERE name IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = conn.prepare("UPDATE main.users SET name_skeleton = ?1 WHERE rowid = ?2")?;
+    for (rowid, name) in names {
+        update.execute((crate::names::skeleton(&name), rowid))?;
     }
     Ok(())
 }

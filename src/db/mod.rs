@@ -50,6 +50,13 @@ pub const FILES: [(&str, &str); 3] = [("chat", "chathistory.db"), ("rooms", "roo
 pub enum OpenError {
     Io(PathBuf, std::io::Error),
     Sqlite(rusqlite::Error),
+    /// One file could not be read as a database (malformed, not SQLite, unreadable).
+    File(&'static str, rusqlite::Error),
+    /// A file is empty while `users.db` holds accounts: its data was lost, not a new install.
+    Emptied {
+        file: &'static str,
+        accounts: i64,
+    },
     /// A file was written by a newer mychat than this one.
     TooNew {
         file: &'static str,
@@ -63,6 +70,12 @@ impl fmt::Display for OpenError {
         match self {
             OpenError::Io(path, e) => write!(f, "{}: {e}", path.display()),
             OpenError::Sqlite(e) => write!(f, "database error: {e}"),
+            OpenError::File(file, e) => write!(f, "{file}: {e}"),
+            OpenError::Emptied { file, accounts } => write!(
+                f,
+                "{file} is empty (0 bytes), but users.db holds {accounts} accounts: its data is lost, \
+                 not new; restore {file} from a backup (or delete it to start it afresh, knowingly)"
+            ),
             OpenError::TooNew { file, found, known } => write!(
                 f,
                 "{file} has schema version {found}, but this mychat knows versions up to {known}; \
@@ -80,6 +93,18 @@ impl From<rusqlite::Error> for OpenError {
     }
 }
 
+/// Accounts in `users.db` (0 for a new install, whose `users` table doesn't exist yet).
+fn count_accounts(conn: &Connection) -> rusqlite::Result<i64> {
+    let has_table: i64 =
+        conn.query_row("SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = 'users'", [], |r| {
+            r.get(0)
+        })?;
+    if has_table == 0 {
+        return Ok(0);
+    }
+    conn.query_row("SELECT count(*) FROM main.users", [], |r| r.get(0))
+}
+
 pub struct Db {
     conn: Connection,
     in_transaction: bool,
@@ -89,31 +114,59 @@ impl Db {
     /// Opens (creating if needed) the three files in `dir` and migrates them.
     pub fn open(dir: &Path, durability: Durability) -> Result<Db, OpenError> {
         std::fs::create_dir_all(dir).map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
-        let conn = Connection::open(dir.join("users.db"))?;
+        // Seen before anything is written: SQLite takes an empty file for a new database.
+        let empty: Vec<&'static str> = FILES
+            .iter()
+            .filter(|(_, file)| std::fs::metadata(dir.join(file)).is_ok_and(|m| m.len() == 0))
+            .map(|(_, file)| *file)
+            .collect();
+        // Each file is read as it is opened, so a damaged one is named now rather than an
+        // anonymous error later (ATTACH itself reads the files opened before).
+        let read = |conn: &Connection, schema: &str, file: &'static str| {
+            conn.query_row(&format!("SELECT count(*) FROM {schema}.sqlite_master"), [], |_| Ok(()))
+                .map_err(|e| OpenError::File(file, e))
+        };
+        let conn = Connection::open(dir.join("users.db")).map_err(|e| OpenError::File("users.db", e))?;
+        read(&conn, "main", "users.db")?;
         for (schema, file) in FILES.iter().filter(|(s, _)| *s != "main") {
             let path = dir.join(file);
             let path =
                 path.to_str().ok_or_else(|| OpenError::Io(path.clone(), std::io::Error::other("path is not UTF-8")))?;
-            conn.execute("ATTACH DATABASE ?1 AS ?2", (path, schema))?;
+            conn.execute("ATTACH DATABASE ?1 AS ?2", (path, schema)).map_err(|e| OpenError::File(file, e))?;
+            read(&conn, schema, file)?;
+        }
+        if let Some(file) = empty.iter().find(|f| **f != "users.db") {
+            let accounts = count_accounts(&conn).map_err(|e| OpenError::File("users.db", e))?;
+            if accounts > 0 {
+                return Err(OpenError::Emptied { file, accounts });
+            }
         }
         let synchronous = match durability {
             Durability::Normal => "NORMAL",
             Durability::Full => "FULL",
         };
-        for (schema, _) in FILES {
+        for (schema, file) in FILES {
             // journal_mode answers with a row, so it is queried rather than executed.
-            let mode: String = conn.query_row(&format!("PRAGMA {schema}.journal_mode = WAL"), [], |r| r.get(0))?;
+            let mode: String = conn
+                .query_row(&format!("PRAGMA {schema}.journal_mode = WAL"), [], |r| r.get(0))
+                .map_err(|e| OpenError::File(file, e))?;
             if !mode.eq_ignore_ascii_case("wal") {
-                log::warn!("{schema}: journal_mode is {mode}, not WAL");
+                log::warn!("{file}: journal_mode is {mode}, not WAL");
             }
-            conn.execute_batch(&format!("PRAGMA {schema}.synchronous = {synchronous}"))?;
+            conn.execute_batch(&format!("PRAGMA {schema}.synchronous = {synchronous}"))
+                .map_err(|e| OpenError::File(file, e))?;
         }
         Self::configure(&conn)?;
         migrate::backup_before_migrating(&conn, dir)?;
         migrate::run(&conn)?;
         // Presence lives in memory; the seed's column is reset as the seed did at startup.
         conn.execute("UPDATE main.users SET online = 0 WHERE online IS NOT 0", [])?;
-        Ok(Db { conn, in_transaction: false })
+        let db = Db { conn, in_transaction: false };
+        let clamped = db.clamp_future_sessions(crate::clock::unix_now())?;
+        if clamped > 0 {
+            log::warn!("{clamped} sessions were made while the clock was ahead; their age counts from now");
+        }
+        Ok(db)
     }
 
     /// An empty in-memory database with the same schema, for the hub's unit tests.

@@ -6,6 +6,8 @@ pub struct UserRecord {
     pub id: String,
     pub name: String,
     pub name_folded: String,
+    /// The name's confusable skeleton (`crate::names::skeleton`).
+    pub name_skeleton: String,
 }
 
 /// A session as stored: only a hash of the token, never the token.
@@ -20,10 +22,18 @@ impl Db {
     /// Every account, in registration order.
     pub fn load_users(&self) -> DbResult<Vec<UserRecord>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, name, COALESCE(name_folded, lower(name)) FROM main.users
+            "SELECT id, name, COALESCE(name_folded, lower(name)), name_skeleton FROM main.users
               WHERE id IS NOT NULL AND name IS NOT NULL ORDER BY rowid",
         )?;
-        stmt.query_map([], |r| Ok(UserRecord { id: r.get(0)?, name: r.get(1)?, name_folded: r.get(2)? }))?.collect()
+        stmt.query_map([], |r| {
+            let name: String = r.get(1)?;
+            let name_skeleton = match r.get::<_, Option<String>>(3)? {
+                Some(skeleton) => skeleton,
+                None => crate::names::skeleton(&name),
+            };
+            Ok(UserRecord { id: r.get(0)?, name, name_folded: r.get(2)?, name_skeleton })
+        })?
+        .collect()
     }
 
     pub fn password_hash(&self, user_id: &str) -> DbResult<Option<String>> {
@@ -38,10 +48,10 @@ impl Db {
     pub fn insert_user(&mut self, user: &UserRecord, password_hash: &str) -> DbResult<()> {
         self.writing()?
             .prepare_cached(
-                "INSERT INTO main.users (id, name, password_hash, online, name_folded)
-                 VALUES (?1, ?2, ?3, 0, ?4)",
+                "INSERT INTO main.users (id, name, password_hash, online, name_folded, name_skeleton)
+                 VALUES (?1, ?2, ?3, 0, ?4, ?5)",
             )?
-            .execute((&user.id, &user.name, password_hash, &user.name_folded))?;
+            .execute((&user.id, &user.name, password_hash, &user.name_folded, &user.name_skeleton))?;
         Ok(())
     }
 
@@ -58,6 +68,16 @@ impl Db {
             Ok(SessionRecord { token_hash: r.get(0)?, user_id: r.get(1)?, created_at: r.get(2)?, last_seen: r.get(3)? })
         })?
         .collect()
+    }
+
+    /// Sets session times later than `now` to `now`: written while the clock was fast, they
+    /// would otherwise keep a session alive until the clock caught up. The number changed.
+    pub fn clamp_future_sessions(&self, now: i64) -> DbResult<usize> {
+        self.conn.execute(
+            "UPDATE main.sessions SET created_at = min(created_at, ?1), last_seen = min(last_seen, ?1)
+              WHERE created_at > ?1 OR last_seen > ?1",
+            [now],
+        )
     }
 
     pub fn insert_session(&mut self, s: &SessionRecord) -> DbResult<()> {

@@ -11,13 +11,12 @@ pub mod response;
 pub mod routes;
 pub mod upgrade;
 
-use crate::accept::Accepted;
+use crate::accept::{Accepted, WorkQueue};
 use crate::assets::Assets;
 use crate::auth::Passwords;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::hub::{HubClient, SessionUser, TokenHash};
-use crossbeam_channel::Receiver;
 use request::{HttpConn, Proxies, ReadError, Request, Wait};
 use response::Response;
 use std::sync::Arc;
@@ -33,7 +32,7 @@ pub struct Ctx {
     pub passwords: Passwords,
     pub assets: Assets,
     /// The queue of accepted connections, to see whether others are waiting.
-    pub waiting: Receiver<Accepted>,
+    pub waiting: WorkQueue,
 }
 
 /// The session cookie's name: `__Host-` prefixed (and `Secure`) over TLS.
@@ -41,11 +40,12 @@ pub fn session_cookie_name(https: bool) -> &'static str {
     if https { "__Host-mychat_session" } else { "mychat_session" }
 }
 
-/// The session token in a request's cookies, hashed.
+/// The session token in a request's cookies, hashed. Over TLS only the `__Host-` cookie
+/// counts: a sibling subdomain can set a plain `mychat_session` cookie for our host (cookie
+/// tossing), but not a `__Host-` one, so a tossed cookie can never log a browser in.
 pub fn session_token(request: &Request) -> Option<TokenHash> {
     let cookies = request.header("cookie")?;
-    let value = form::cookie(cookies, session_cookie_name(true))
-        .or_else(|| form::cookie(cookies, session_cookie_name(false)))?;
+    let value = form::cookie(cookies, session_cookie_name(request.https))?;
     crate::auth::hash_token(value)
 }
 
@@ -69,10 +69,10 @@ impl Ctx {
 
 /// Serves one client connection until it closes, idles out, or becomes a WebSocket.
 pub fn serve(ctx: &Ctx, accepted: Accepted) {
-    let Accepted { stream, peer, permit } = accepted;
+    let Accepted { stream, peer, permit, accepted_at } = accepted;
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let mut conn = HttpConn::new(stream, peer);
-    let mut wait = Wait::FirstRequest;
+    let mut wait = Wait::FirstRequest { accepted_at };
     let busy = || !ctx.waiting.is_empty();
     loop {
         let request = match conn.read_request(wait, &ctx.proxies(), &busy) {

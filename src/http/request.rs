@@ -14,7 +14,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The most header lines.
 const MAX_HEADERS: usize = 64;
 /// Time for a whole head to arrive (from the first byte, or from the accept for a new
-/// connection's first request).
+/// connection's first request, time in the queue included).
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// ... while other connections wait for a worker.
 pub const HEAD_TIMEOUT_BUSY: Duration = Duration::from_secs(2);
@@ -90,9 +90,10 @@ impl Request {
 /// What a worker waits for.
 #[derive(Debug, Clone, Copy)]
 pub enum Wait {
-    /// The first request of a new connection: its head is due from the moment a worker
-    /// takes it.
-    FirstRequest,
+    /// The first request of a new connection: its head is due counting from the accept, so
+    /// time spent waiting in the queue counts (a silent connection that waited out its
+    /// deadline there is dropped at once, unless its request has arrived meanwhile).
+    FirstRequest { accepted_at: Instant },
     /// The next request on a kept-alive connection.
     KeepAlive,
 }
@@ -147,6 +148,18 @@ impl HttpConn {
         Ok(n)
     }
 
+    /// Reads what has arrived, without waiting; whether anything had.
+    fn fill_now(&mut self) -> bool {
+        if self.stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = self.stream.read(&mut chunk).unwrap_or(0);
+        self.buf.extend_from_slice(&chunk[..n]);
+        let _ = self.stream.set_nonblocking(false);
+        n > 0
+    }
+
     /// Reads the next request. `wait` says how long to wait for its first byte; `busy` says
     /// whether other connections are waiting for a worker, which shortens every wait: an idle
     /// keep-alive connection is handed back, a head must arrive within [`HEAD_TIMEOUT_BUSY`].
@@ -158,8 +171,12 @@ impl HttpConn {
         proxies: &Proxies,
         busy: &dyn Fn() -> bool,
     ) -> Result<Request, ReadError> {
-        let waiting_since = Instant::now();
+        let waiting_since = match wait {
+            Wait::FirstRequest { accepted_at } => accepted_at,
+            Wait::KeepAlive => Instant::now(),
+        };
         let mut head_since = (!self.buf.is_empty()).then_some(waiting_since);
+        let mut looked_late = false;
         let (mut request, head_len) = loop {
             if !self.buf.is_empty() {
                 if let Some(parsed) = parse_head(&self.buf)? {
@@ -172,10 +189,21 @@ impl HttpConn {
             let busy = busy();
             let deadline = match (head_since, wait) {
                 (Some(since), _) => since + if busy { HEAD_TIMEOUT_BUSY } else { HEAD_TIMEOUT },
-                (None, Wait::FirstRequest) => waiting_since + if busy { HEAD_TIMEOUT_BUSY } else { HEAD_TIMEOUT },
+                (None, Wait::FirstRequest { .. }) => {
+                    waiting_since + if busy { HEAD_TIMEOUT_BUSY } else { HEAD_TIMEOUT }
+                }
                 (None, Wait::KeepAlive) => waiting_since + if busy { KEEP_ALIVE_IDLE_BUSY } else { KEEP_ALIVE_IDLE },
             };
             let now = Instant::now();
+            if now >= deadline && head_since.is_none() && !looked_late {
+                // Past the deadline before a worker got to it: whatever has arrived meanwhile
+                // (a whole request, typically) is still served; a silent connection is not.
+                looked_late = true;
+                if self.fill_now() {
+                    head_since = Some(waiting_since);
+                    continue;
+                }
+            }
             if now >= deadline {
                 return Err(match head_since {
                     Some(_) => ReadError::Reject(ApiError::Timeout),
@@ -187,7 +215,7 @@ impl HttpConn {
                 Ok(_) => {
                     if head_since.is_none() {
                         head_since = Some(match wait {
-                            Wait::FirstRequest => waiting_since,
+                            Wait::FirstRequest { .. } => waiting_since,
                             Wait::KeepAlive => Instant::now(),
                         });
                     }

@@ -2,12 +2,12 @@
 //! `users.db`), session lookup and expiry, registration and the two halves of a login.
 
 use super::{Credentials, Hub, SessionUser, TokenHash, UserId};
-use crate::clock::unix_now;
+use crate::clock::SteadyWall;
 use crate::db::{Db, SessionRecord, UserRecord};
 use crate::error::ApiError;
-use crate::limits::retry_after_secs;
+use crate::limits::{address_key, retry_after_secs};
 use crate::protocol::UserStatus;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -49,18 +49,27 @@ pub(super) struct Accounts {
     by_name: HashMap<Arc<str>, UserId>,
     /// Case-folded name → ids. Legacy installs may hold names that differ only in case.
     by_folded: HashMap<String, Vec<UserId>>,
+    /// Confusable skeletons of every name (legacy installs may hold names that share one).
+    skeletons: HashSet<String>,
     sessions: HashMap<TokenHash, Session>,
+    /// Session ages are measured on this clock, so correcting the system clock neither
+    /// ends sessions early nor keeps them alive; it survives a reload.
+    clock: SteadyWall,
 }
 
 impl Accounts {
     pub fn load(&mut self, db: &Db) -> rusqlite::Result<()> {
-        *self = Accounts::default();
+        *self = Accounts { clock: self.clock, ..Accounts::default() };
         for record in db.load_users()? {
             self.insert(record);
         }
+        // A time in the future was written while the clock was fast: count from now, so the
+        // session expires on schedule rather than when the clock catches up with it.
+        let now = self.clock.now();
         for s in db.load_sessions()? {
             if let Some(user) = self.users.get(s.user_id.as_str()) {
-                let session = Session { user: user.id.clone(), created_at: s.created_at, last_seen: s.last_seen };
+                let (created_at, last_seen) = (s.created_at.min(now), s.last_seen.min(now));
+                let session = Session { user: user.id.clone(), created_at, last_seen };
                 self.sessions.insert(s.token_hash, session);
             }
         }
@@ -73,6 +82,7 @@ impl Accounts {
         self.order.push(id.clone());
         self.by_name.insert(name.clone(), id.clone());
         self.by_folded.entry(record.name_folded).or_default().push(id.clone());
+        self.skeletons.insert(record.name_skeleton);
         self.users.insert(id.clone(), UserEntry { id: id.clone(), name: name.clone() });
         SessionUser { id, name }
     }
@@ -89,8 +99,16 @@ impl Accounts {
         self.users.get(id).map(|u| SessionUser { id: u.id.clone(), name: u.name.clone() })
     }
 
-    fn name_taken(&self, name: &str) -> bool {
-        self.by_folded.contains_key(&crate::db::fold_name(name))
+    /// Why a new account can't have `name`: taken (case-insensitively), or a look-alike of
+    /// one that is.
+    fn name_unavailable(&self, name: &str) -> Option<ApiError> {
+        if self.by_folded.contains_key(&crate::db::fold_name(name)) {
+            return Some(ApiError::Conflict("that user name is taken"));
+        }
+        if self.skeletons.contains(&crate::names::skeleton(name)) {
+            return Some(ApiError::Conflict("that user name looks like one that is taken"));
+        }
+        None
     }
 
     /// An exact match first; else a case-insensitive one, if it is unambiguous.
@@ -105,16 +123,9 @@ impl Accounts {
     }
 }
 
-/// Rate-limit key of a client address: IPv6 clients usually own a whole /64.
-fn address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => {
-            let mut segments = v6.segments();
-            segments[4..].fill(0);
-            IpAddr::V6(segments.into())
-        }
-    }
+/// The key of one account's failures from one client network.
+fn account_from(user: &UserId, address: IpAddr) -> String {
+    format!("{user} {address}")
 }
 
 fn too_many(wait: std::time::Duration) -> ApiError {
@@ -131,7 +142,7 @@ impl Hub {
     }
 
     pub fn authenticate(&mut self, token: &TokenHash) -> Option<SessionUser> {
-        let now = unix_now();
+        let now = self.accounts.clock.now();
         let cutoffs = self.session_cutoffs(now);
         let session = self.accounts.sessions.get_mut(token)?;
         if session.expired(cutoffs) {
@@ -149,8 +160,8 @@ impl Hub {
     }
 
     pub fn check_registration(&mut self, name: &str, peer: IpAddr) -> Result<(), ApiError> {
-        if self.accounts.name_taken(name) {
-            return Err(ApiError::Conflict("that user name is taken"));
+        if let Some(unavailable) = self.accounts.name_unavailable(name) {
+            return Err(unavailable);
         }
         let address = address_key(peer);
         self.limits.register_per_address.take(&address, Instant::now()).map_err(too_many)?;
@@ -160,11 +171,15 @@ impl Hub {
 
     pub fn register(&mut self, name: String, password_hash: &str, token: TokenHash) -> Result<SessionUser, ApiError> {
         // Checked again: another registration may have taken the name while we hashed.
-        if self.accounts.name_taken(&name) {
-            return Err(ApiError::Conflict("that user name is taken"));
+        if let Some(unavailable) = self.accounts.name_unavailable(&name) {
+            return Err(unavailable);
         }
-        let record =
-            UserRecord { id: uuid::Uuid::new_v4().to_string(), name_folded: crate::db::fold_name(&name), name };
+        let record = UserRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            name_folded: crate::db::fold_name(&name),
+            name_skeleton: crate::names::skeleton(&name),
+            name,
+        };
         self.db.insert_user(&record, password_hash).map_err(|e| self.internal(e))?;
         let user = self.accounts.insert(record);
         self.open_session(&user.id, token)?;
@@ -173,25 +188,43 @@ impl Hub {
         Ok(user)
     }
 
+    /// Three failure budgets guard a login, checked in this order so that nothing is kept
+    /// for an attempt refused early: the client network's (20, then one per 30 s; checked
+    /// first, so a flood of made-up names from one network creates no state per name), the
+    /// account's from that network (5, then one a minute), and the account's from all
+    /// networks together (50, then one per 20 s). An attacker at one network therefore never
+    /// locks the owner, elsewhere, out; only an attack from many networks can, and then for
+    /// at most 20 s at a time. The attempt counts before the password is checked, so
+    /// parallel guesses can't overrun a budget; a correct password gives it back.
     pub fn login_lookup(&mut self, name: &str, peer: IpAddr) -> Result<Option<Credentials>, ApiError> {
         let now = Instant::now();
-        let account = crate::db::fold_name(name);
         let address = address_key(peer);
-        // The attempt counts before the password is checked, so parallel guesses can't
-        // overrun the budget; a correct password gives it back.
-        self.limits.login_per_account.take(&account, now).map_err(too_many)?;
-        if let Err(wait) = self.limits.login_per_address.take(&address, now) {
-            self.limits.login_per_account.refund(&account);
-            return Err(too_many(wait));
-        }
-        self.undo.refunds.push(Box::new(move |limits| {
-            limits.login_per_account.refund(&account);
-            limits.login_per_address.refund(&address);
-        }));
-        let Some(entry) = self.accounts.find_by_name(name) else {
+        self.limits.login_per_address.take(&address, now).map_err(too_many)?;
+        // As typed (legacy names predate normalization), else as a new name would be stored.
+        let normalized = crate::names::normalize(name);
+        let found = self.accounts.find_by_name(name).or_else(|| self.accounts.find_by_name(&normalized));
+        let Some(entry) = found else {
             return Ok(None);
         };
         let user = SessionUser { id: entry.id.clone(), name: entry.name.clone() };
+        // `login_per_account` is keyed by (account, network).
+        let pair = account_from(&user.id, address);
+        if let Err(wait) = self.limits.login_per_account.take(&pair, now) {
+            self.limits.login_per_address.refund(&address);
+            return Err(too_many(wait));
+        }
+        if let Err(wait) = self.limits.login_per_user.take(&user.id, now) {
+            self.limits.login_per_address.refund(&address);
+            self.limits.login_per_account.refund(&pair);
+            log::warn!("failed logins for {} from many networks: refusing all for now", user.name);
+            return Err(too_many(wait));
+        }
+        let who = user.id.clone();
+        self.undo.refunds.push(Box::new(move |limits| {
+            limits.login_per_address.refund(&address);
+            limits.login_per_account.refund(&pair);
+            limits.login_per_user.refund(&who);
+        }));
         match self.db.password_hash(&user.id) {
             Ok(Some(password_hash)) => Ok(Some(Credentials { user, password_hash })),
             Ok(None) => Ok(None),
@@ -202,13 +235,15 @@ impl Hub {
     pub fn login_succeeded(
         &mut self,
         user: SessionUser,
-        name: &str,
+        _name: &str,
         peer: IpAddr,
         token: TokenHash,
         rehash: Option<String>,
     ) -> Result<(), ApiError> {
-        self.limits.login_per_account.refund(&crate::db::fold_name(name));
-        self.limits.login_per_address.refund(&address_key(peer));
+        let address = address_key(peer);
+        self.limits.login_per_account.refund(&account_from(&user.id, address));
+        self.limits.login_per_address.refund(&address);
+        self.limits.login_per_user.refund(&user.id);
         if let Some(hash) = rehash
             && let Err(e) = self.db.set_password_hash(&user.id, &hash)
         {
@@ -220,7 +255,7 @@ impl Hub {
     }
 
     fn open_session(&mut self, user: &UserId, token: TokenHash) -> Result<(), ApiError> {
-        let now = unix_now();
+        let now = self.accounts.clock.now();
         let record = SessionRecord { token_hash: token, user_id: user.to_string(), created_at: now, last_seen: now };
         self.db.insert_session(&record).map_err(|e| self.internal(e))?;
         self.accounts.sessions.insert(token, Session { user: user.clone(), created_at: now, last_seen: now });
@@ -265,7 +300,7 @@ impl Hub {
     /// Ends every expired session: in memory one by one, in the file with one statement
     /// (which also catches rows whose user no longer exists, never loaded into memory).
     pub(super) fn expire_sessions(&mut self) {
-        let cutoffs = self.session_cutoffs(unix_now());
+        let cutoffs = self.session_cutoffs(self.accounts.clock.now());
         let expired: Vec<TokenHash> =
             self.accounts.sessions.iter().filter(|(_, s)| s.expired(cutoffs)).map(|(t, _)| *t).collect();
         for token in &expired {

@@ -80,8 +80,12 @@ const SLOW_COMMAND: Duration =
 
 /// Rate limits the hub enforces.
 pub(crate) struct Limits {
-    /// Failed logins per account: five at once, then one a minute.
+    /// Failed logins per account from one client network (see `account_from`): five at
+    /// once, then one a minute.
     login_per_account: Limiter<String>,
+    /// Failed logins per account from all networks together: fifty, then one per 20 s — a
+    /// budget only an attack from many networks reaches.
+    login_per_user: Limiter<UserId>,
     /// Failed logins per client address (or /64 network for IPv6).
     login_per_address: Limiter<IpAddr>,
     /// Registrations per client address.
@@ -94,6 +98,7 @@ impl Limits {
     fn new(enabled: bool) -> Limits {
         Limits {
             login_per_account: Limiter::new(Rate::new(5, Duration::from_secs(60)), enabled),
+            login_per_user: Limiter::new(Rate::new(50, Duration::from_secs(20)), enabled),
             login_per_address: Limiter::new(Rate::new(20, Duration::from_secs(30)), enabled),
             register_per_address: Limiter::new(Rate::new(10, Duration::from_secs(300)), enabled),
             messages_per_user: Limiter::new(Rate::new(40, Duration::from_millis(50)), enabled),

@@ -143,19 +143,15 @@ impl Rooms {
 
 /// Trims and checks a room name and description.
 fn clean_room_fields(name: &str, description: &str) -> Result<(String, String), ApiError> {
-    let name = name.trim();
+    let name = crate::names::clean(name, MAX_ROOM_NAME_CHARS, "room name")?;
     let description = description.trim();
-    let name_chars = name.chars().count();
-    if name_chars == 0 || name_chars > MAX_ROOM_NAME_CHARS {
-        return Err(ApiError::bad_request("room name must be 1 to 64 characters"));
-    }
     if description.chars().count() > MAX_ROOM_DESCRIPTION_CHARS {
         return Err(ApiError::bad_request("room description must be at most 500 characters"));
     }
     if name.chars().chain(description.chars()).any(|c| c.is_control() && c != '\n') {
         return Err(ApiError::bad_request("room name and description must not contain control characters"));
     }
-    Ok((name.to_string(), description.to_string()))
+    Ok((name, description.to_string()))
 }
 
 impl Hub {

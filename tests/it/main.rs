@@ -4,6 +4,7 @@ mod util;
 
 mod accounts;
 mod actions;
+mod bounds;
 mod command_line;
 mod cross;
 mod durability;

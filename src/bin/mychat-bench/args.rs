@@ -13,6 +13,9 @@ pub enum Scenario {
     Storm,
     Http,
     Startup,
+    AbuseSilent,
+    AbuseLogins,
+    AbuseLockout,
 }
 
 impl Scenario {
@@ -27,6 +30,9 @@ impl Scenario {
         Scenario::Startup,
     ];
 
+    /// `abuse`: the attacks of issue 11, each against a server of its own (not in `all`).
+    pub const ABUSE: [Scenario; 3] = [Scenario::AbuseSilent, Scenario::AbuseLogins, Scenario::AbuseLockout];
+
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Idle => "idle",
@@ -36,6 +42,9 @@ impl Scenario {
             Scenario::Storm => "storm",
             Scenario::Http => "http",
             Scenario::Startup => "startup",
+            Scenario::AbuseSilent => "abuse-silent",
+            Scenario::AbuseLogins => "abuse-logins",
+            Scenario::AbuseLockout => "abuse-lockout",
         }
     }
 }
@@ -90,6 +99,8 @@ pub struct Options {
     pub http_conns: usize,
     pub http_duration: Duration,
     pub startup_runs: usize,
+    pub abuse_duration: Duration,
+    pub abuse_idle: Duration,
 }
 
 impl Default for Options {
@@ -127,6 +138,8 @@ impl Default for Options {
             http_conns: 8,
             http_duration: Duration::from_secs(5),
             startup_runs: 5,
+            abuse_duration: Duration::from_secs(20),
+            abuse_idle: Duration::from_secs(15),
         }
     }
 }
@@ -144,6 +157,15 @@ Scenarios (default: all, in this order):
   storm      N users each opening global, status and room sockets at once
   http       keep-alive GET /static/favicon.svg and /api/rooms on C connections
   startup    spawn the server, poll /healthz every 1 ms: time to first 200, RSS
+
+Abuse scenarios (`abuse` runs the three; not part of `all`), each against a server of its
+own with rate limits on and --trusted-proxies 127.0.0.1 (X-Forwarded-For plays addresses):
+  abuse-silent   256 silent connections from 127.0.0.2, then from each of 127.0.0.2-6, kept
+                 open; a bystander's GET /healthz every 200 ms: statuses, latency, RSS
+  abuse-logins   pipelined POST /login with random names from one address: statuses,
+                 RSS before, after, after --abuse-idle; then the owner logs in from elsewhere
+  abuse-lockout  2 wrong guesses/s at an account from one address; its owner logs in from
+                 another every 5 s: what the owner got
 
 Target (default: start a fresh server: the `mychat` binary next to this one, a temp data
 dir, --rate-limits off --log warn --addr 127.0.0.1:0, restarted before each scenario):
@@ -172,6 +194,7 @@ Scenario parameters:
   --storm-users N [300]      --storm-retry ui|MS      retry a refused handshake as the UI does, or after MS [ui]
   --http-conns C [8]         --http-duration SECS [5] (per path)
   --startup-runs N [5]
+  --abuse-duration SECS [20] (each abuse phase)   --abuse-idle SECS [15]
   --duration SECS            sets every duration above at once
 
 Output: progress on stderr; one JSON line per scenario on stdout (starting {\"bench\":),
@@ -208,6 +231,8 @@ const VALUE_FLAGS: &[&str] = &[
     "http-conns",
     "http-duration",
     "startup-runs",
+    "abuse-duration",
+    "abuse-idle",
     "duration",
 ];
 
@@ -272,8 +297,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
         let Some(flag) = arg.strip_prefix("--") else {
             if arg == "all" {
                 scenarios.extend(Scenario::ALL);
+            } else if arg == "abuse" {
+                scenarios.extend(Scenario::ABUSE);
             } else {
-                let s = Scenario::ALL.into_iter().find(|s| s.name() == arg);
+                let s = Scenario::ALL.into_iter().chain(Scenario::ABUSE).find(|s| s.name() == arg);
                 scenarios.push(s.ok_or_else(|| format!("unknown scenario {arg:?} (see --help)"))?);
             }
             continue;
@@ -334,6 +361,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             "http-conns" => o.http_conns = positive(f, &v)?,
             "http-duration" => o.http_duration = seconds(f, &v)?,
             "startup-runs" => o.startup_runs = positive(f, &v)?,
+            "abuse-duration" => o.abuse_duration = seconds(f, &v)?,
+            "abuse-idle" => o.abuse_idle = seconds(f, &v)?,
             "duration" => {
                 let d = seconds(f, &v)?;
                 o.room_duration = d;
@@ -389,5 +418,7 @@ mod tests {
         assert!(run(&["--room-senders", "200"]).is_err());
         assert!(run(&["--idle-kinds", "global,bogus"]).is_err());
         assert_eq!(run(&["--storm-retry", "20"]).unwrap().storm_retry, Retry::Fixed(Duration::from_millis(20)));
+        assert_eq!(run(&["abuse"]).unwrap().scenarios, Scenario::ABUSE);
+        assert_eq!(run(&["abuse-logins", "--abuse-idle", "2"]).unwrap().abuse_idle, Duration::from_secs(2));
     }
 }

@@ -60,7 +60,7 @@ fn users_needed(opts: &Options, scenario: Scenario) -> usize {
         Scenario::Private => 2 * opts.private_pairs,
         Scenario::Storm => opts.storm_users,
         Scenario::Http => opts.http_conns,
-        Scenario::Startup => 0,
+        Scenario::Startup | Scenario::AbuseSilent | Scenario::AbuseLogins | Scenario::AbuseLockout => 0,
     }
 }
 
@@ -137,6 +137,9 @@ fn run(opts: &Options) -> Result<(), String> {
             Scenario::Storm => vec![scenarios::storm::run(&mut ctx)],
             Scenario::Http => scenarios::http::run(&mut ctx),
             Scenario::Startup => vec![scenarios::startup::run(&mut ctx)],
+            Scenario::AbuseSilent => vec![scenarios::abuse::silent(&mut ctx)],
+            Scenario::AbuseLogins => vec![scenarios::abuse::logins(&mut ctx)],
+            Scenario::AbuseLockout => vec![scenarios::abuse::lockout(&mut ctx)],
         };
         for outcome in outcomes {
             if let Err(e) = &outcome {

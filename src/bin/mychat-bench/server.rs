@@ -193,7 +193,8 @@ impl Target {
     }
 }
 
-fn start_process(launch: &Launch) -> Result<(SocketAddr, ServerProcess), String> {
+/// Starts a server process and waits until it answers `/healthz`.
+pub fn start_process(launch: &Launch) -> Result<(SocketAddr, ServerProcess), String> {
     let mut process = ServerProcess::spawn(launch)?;
     let port = process.discover_port(Duration::from_secs(20))?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));

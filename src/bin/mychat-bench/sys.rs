@@ -181,6 +181,29 @@ pub fn connect_nonblocking(addr: &SocketAddr) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
+/// A blocking TCP connection to `to` from the local IPv4 address `from` (e.g. any of
+/// 127.0.0.0/8, to play several clients' addresses on loopback).
+pub fn connect_from(from: std::net::Ipv4Addr, to: std::net::SocketAddrV4) -> io::Result<TcpStream> {
+    // SAFETY: no pointers; a non-negative result is a new socket only we own.
+    let fd = check(unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: ownership of the fresh descriptor moves into OwnedFd exactly once.
+    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    let raw = |ip: std::net::Ipv4Addr, port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(ip.octets()) },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let local = raw(from, 0);
+    // SAFETY: `local` is a fully initialised sockaddr_in that outlives the call; `len` is its size.
+    check(unsafe { libc::bind(socket.as_raw_fd(), (&local as *const libc::sockaddr_in).cast(), len) })?;
+    let remote = raw(*to.ip(), to.port());
+    // SAFETY: as above, for `remote`.
+    check(unsafe { libc::connect(socket.as_raw_fd(), (&remote as *const libc::sockaddr_in).cast(), len) })?;
+    Ok(TcpStream::from(socket))
+}
+
 /// Raises the soft open-file limit to the hard limit; returns the limit now in force.
 // `rlim_t` is 32 bits wide on 32-bit targets (the Pi), so the casts are not no-ops there.
 #[allow(clippy::unnecessary_cast)]

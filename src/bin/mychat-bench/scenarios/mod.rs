@@ -2,6 +2,7 @@
 //! that starts every thread's load at the same instant, and an [`Opener`] that opens a list
 //! of WebSockets with bounded concurrency and retries refused handshakes.
 
+pub mod abuse;
 pub mod chat;
 mod delivery;
 pub mod http;
