@@ -27,6 +27,11 @@ use unicode_security::general_security_profile::IdentifierType;
 const PRESENTATION_SELECTORS: [char; 2] = ['\u{FE0E}', '\u{FE0F}'];
 
 /// The NFKC form of `raw`, without presentation selectors, trimmed.
+/// Unicode-aware case folding of user names, for case-insensitive uniqueness and lookup.
+pub fn fold_name(name: &str) -> String {
+    name.to_lowercase()
+}
+
 pub fn normalize(raw: &str) -> String {
     let normal: String = raw.nfkc().filter(|c| !PRESENTATION_SELECTORS.contains(c)).collect();
     normal.trim().to_string()
@@ -62,7 +67,7 @@ pub fn clean(raw: &str, max_chars: usize, what: &str) -> Result<String, ApiError
 /// "alice").
 pub fn skeleton(name: &str) -> String {
     let skeleton: String = unicode_security::skeleton(name).collect();
-    crate::db::fold_name(&skeleton)
+    fold_name(&skeleton)
 }
 
 #[cfg(test)]

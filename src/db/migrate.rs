@@ -133,11 +133,6 @@ fn sync(path: &Path) -> std::io::Result<()> {
     std::fs::File::open(path)?.sync_all()
 }
 
-/// Unicode-aware case folding of user names, for case-insensitive uniqueness and lookup.
-pub fn fold_name(name: &str) -> String {
-    name.to_lowercase()
-}
-
 fn users_v1(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS main.users (
@@ -162,7 +157,7 @@ fn users_v1(conn: &Connection) -> rusqlite::Result<()> {
         .collect::<Result<_, _>>()?;
     let mut update = conn.prepare("UPDATE main.users SET name_folded = ?1 WHERE rowid = ?2")?;
     for (rowid, name) in names {
-        update.execute((fold_name(&name), rowid))?;
+        update.execute((crate::names::fold_name(&name), rowid))?;
     }
     Ok(())
 }

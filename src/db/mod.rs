@@ -14,7 +14,6 @@ mod users;
 
 pub use messages::{NewMessage, Quote, StoredMessage, Thread};
 
-pub use migrate::fold_name;
 pub use private::Partner;
 pub use rooms::{Membership, RoomRecord};
 pub use users::{SessionRecord, UserRecord};

@@ -102,7 +102,7 @@ impl Accounts {
     /// Why a new account can't have `name`: taken (case-insensitively), or a look-alike of
     /// one that is.
     fn name_unavailable(&self, name: &str) -> Option<ApiError> {
-        if self.by_folded.contains_key(&crate::db::fold_name(name)) {
+        if self.by_folded.contains_key(&crate::names::fold_name(name)) {
             return Some(ApiError::Conflict("that user name is taken"));
         }
         if self.skeletons.contains(&crate::names::skeleton(name)) {
@@ -116,7 +116,7 @@ impl Accounts {
         if let Some(id) = self.by_name.get(name) {
             return self.users.get(id);
         }
-        match self.by_folded.get(&crate::db::fold_name(name)).map(Vec::as_slice) {
+        match self.by_folded.get(&crate::names::fold_name(name)).map(Vec::as_slice) {
             Some([id]) => self.users.get(id),
             _ => None,
         }
@@ -176,7 +176,7 @@ impl Hub {
         }
         let record = UserRecord {
             id: uuid::Uuid::new_v4().to_string(),
-            name_folded: crate::db::fold_name(&name),
+            name_folded: crate::names::fold_name(&name),
             name_skeleton: crate::names::skeleton(&name),
             name,
         };
