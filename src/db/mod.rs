@@ -14,7 +14,7 @@ mod users;
 
 pub use messages::{NewMessage, Quote, StoredMessage, Thread};
 
-pub use private::Partner;
+pub use private::{Partner, UNREAD_CAP};
 pub use rooms::{Membership, RoomRecord};
 pub use users::{SessionRecord, UserRecord};
 

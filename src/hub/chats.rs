@@ -87,10 +87,7 @@ impl Hub {
         }
         for room in self.rooms.of_user(user) {
             let last = (room.latest_id > 0).then(|| self.latest(MessageRef::Room(room.latest_id))).flatten();
-            let last_read = self.rooms.last_read(&room.id, user).unwrap_or(0);
-            let db = |e| self.internal(e);
-            let unread = self.db.room_unread(&room.id, user, last_read).map_err(db)?;
-            let mentions = self.db.room_unread_mentions(&room.id, user, last_read).map_err(db)?;
+            let (unread, mentions) = self.rooms.counts(&room.id, user);
             let key = last.as_ref().and_then(|l| l.created_at.clone()).unwrap_or_else(|| room.created_at.clone());
             chats.push((
                 key,

@@ -249,6 +249,7 @@ impl Hub {
                 if let Some(state) = self.rooms.get_mut(room) {
                     state.latest_id = message_id;
                 }
+                self.rooms.note_message(room, &scope.user, &mentioned);
                 mentioned
             }
             (None, MessageRef::Private(message_id)) => {
@@ -305,9 +306,11 @@ impl Hub {
         let now = iso_now();
         self.db.edit_message(m.id, &text, &now, seq).map_err(|e| self.not_saved(e))?;
         if let (Some(room), MessageRef::Room(message_id)) = (scope.room().cloned(), m.id) {
+            let before = self.mentions_of(&room, message_id)?;
             let mentioned = self.mentioned_in(&room, &text);
             let ids: Vec<&str> = mentioned.iter().map(|u| u.as_ref()).collect();
             self.db.set_mentions(&room, message_id, &ids).map_err(|e| self.not_saved(e))?;
+            self.rooms.note_mentions_changed(&room, message_id, &before, &mentioned);
         }
         let edited = StoredMessage { text, edited_at: Some(now), seq, ..m };
         self.announce_change(scope, edited);
@@ -328,7 +331,14 @@ impl Hub {
             self.within_edit_window(&m)?;
         }
         let seq = self.next_seq();
+        let mentioned = match (scope.room(), m.id) {
+            (Some(room), MessageRef::Room(id)) => self.mentions_of(room, id)?,
+            _ => Vec::new(),
+        };
         self.db.delete_message(m.id, &iso_now(), seq).map_err(|e| self.not_saved(e))?;
+        if let (Some(room), MessageRef::Room(id)) = (scope.room(), m.id) {
+            self.rooms.note_unmessage(room, &m.sender_id, id, &mentioned);
+        }
         if let (Some(other), MessageRef::Private(_)) = (scope.other(), m.id) {
             // The receiver may have one unread fewer.
             let receiver: UserId = if m.sender_id == **other { scope.user.clone() } else { other.clone() };
@@ -360,6 +370,12 @@ impl Hub {
         self.db.touch_message(m.id, seq).map_err(|e| self.not_saved(e))?;
         self.announce_change(scope, StoredMessage { seq, ..m });
         Ok(())
+    }
+
+    /// Who a stored room message mentions.
+    fn mentions_of(&self, room: &RoomId, id: i64) -> Result<Vec<UserId>, Refusal> {
+        let found = self.db.mentions(room, id).map_err(|e| self.not_saved(e))?;
+        Ok(found.into_iter().map(UserId::from).collect())
     }
 
     /// Within `--edit-window` of sending, if one is set.
@@ -680,6 +696,9 @@ impl Hub {
                 let up_to = up_to.min(latest);
                 if self.rooms.set_last_read(room, user, up_to) {
                     self.db.set_last_read(room, user, up_to).map_err(|e| self.not_saved(e))?;
+                    let unread = self.db.room_unread(room, user, up_to).map_err(|e| self.not_saved(e))?;
+                    let mentions = self.db.room_unread_mentions(room, user, up_to).map_err(|e| self.not_saved(e))?;
+                    self.rooms.set_counts(room, user, unread, mentions);
                 }
                 Ok(self.tell_read_state(user, conversation))
             }
@@ -701,8 +720,7 @@ impl Hub {
             }
             Conversation::Room(room) => {
                 let last_read = self.rooms.last_read(room, user).unwrap_or(0);
-                let unread = self.db.room_unread(room, user, last_read).unwrap_or(0);
-                let mentions = self.db.room_unread_mentions(room, user, last_read).unwrap_or(0);
+                let (unread, mentions) = self.rooms.counts(room, user);
                 (ChatRef::room(room), last_read, unread, mentions)
             }
         };

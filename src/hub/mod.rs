@@ -92,6 +92,8 @@ pub(crate) struct Limits {
     register_per_address: Limiter<IpAddr>,
     /// Messages per user across all their sockets.
     messages_per_user: Limiter<UserId>,
+    /// Rooms created and members added, per user.
+    room_changes_per_user: Limiter<UserId>,
 }
 
 impl Limits {
@@ -102,6 +104,7 @@ impl Limits {
             login_per_address: Limiter::new(Rate::new(20, Duration::from_secs(30)), enabled),
             register_per_address: Limiter::new(Rate::new(10, Duration::from_secs(300)), enabled),
             messages_per_user: Limiter::new(Rate::new(40, Duration::from_millis(50)), enabled),
+            room_changes_per_user: Limiter::new(Rate::new(60, Duration::from_secs(2)), enabled),
         }
     }
 }

@@ -14,12 +14,31 @@ use std::collections::HashMap;
 pub const MAX_ROOM_NAME_CHARS: usize = 64;
 pub const MAX_ROOM_DESCRIPTION_CHARS: usize = 500;
 
+/// Rooms one user may have created (and not deleted).
+pub const MAX_ROOMS_PER_CREATOR: usize = 100;
+/// Rooms one user may be a member of.
+pub const MAX_ROOMS_PER_MEMBER: usize = 500;
+/// Members one room may have.
+pub const MAX_MEMBERS_PER_ROOM: usize = 1000;
+/// Unread counts are kept up to this (and shown as "999 or more" beyond).
+const COUNT_CAP: i64 = crate::db::UNREAD_CAP + 1;
+
 /// A member of a room.
 pub(super) struct MemberState {
     pub id: UserId,
     /// The last message they have read.
     pub last_read: i64,
     pub level: Level,
+    /// Others' messages after `last_read`, and those of them that mention this member: kept
+    /// up to date here so listing rooms asks the database nothing.
+    unread: i64,
+    mentions: i64,
+}
+
+impl MemberState {
+    fn new(id: UserId, last_read: i64) -> MemberState {
+        MemberState { id, last_read, level: Level::All, unread: 0, mentions: 0 }
+    }
 }
 
 pub(super) struct RoomState {
@@ -81,11 +100,63 @@ impl Rooms {
             if let Some(state) = self.by_id.get_mut(m.room_id.as_str()) {
                 let user: UserId = m.user_id.into();
                 let level = Level::parse(&m.notify).unwrap_or_default();
-                state.members.push(MemberState { id: user.clone(), last_read: m.last_read_id, level });
+                let unread = db.room_unread(&state.id, &user, m.last_read_id)?;
+                let mentions = db.room_unread_mentions(&state.id, &user, m.last_read_id)?;
+                let member = MemberState { id: user.clone(), last_read: m.last_read_id, level, unread, mentions };
+                state.members.push(member);
                 self.of_user.entry(user).or_default().push(state.id.clone());
             }
         }
         Ok(())
+    }
+
+    /// A member's unread messages and unread mentions here.
+    pub fn counts(&self, room: &str, user: &UserId) -> (i64, i64) {
+        let member = self.by_id.get(room).and_then(|r| r.member(user));
+        member.map_or((0, 0), |m| (m.unread.min(crate::db::UNREAD_CAP), m.mentions.min(crate::db::UNREAD_CAP)))
+    }
+
+    /// Counts a new message for every member but its sender.
+    pub fn note_message(&mut self, room: &str, sender: &UserId, mentioned: &[UserId]) {
+        let Some(state) = self.by_id.get_mut(room) else { return };
+        for m in state.members.iter_mut().filter(|m| m.id != *sender) {
+            m.unread = (m.unread + 1).min(COUNT_CAP);
+            if mentioned.contains(&m.id) {
+                m.mentions = (m.mentions + 1).min(COUNT_CAP);
+            }
+        }
+    }
+
+    /// Un-counts message `id` (deleted) for members who had not read it; `mention_change`
+    /// members had it counted as a mention.
+    pub fn note_unmessage(&mut self, room: &str, sender: &str, id: i64, mentioned: &[UserId]) {
+        let Some(state) = self.by_id.get_mut(room) else { return };
+        for m in state.members.iter_mut().filter(|m| *m.id != *sender && m.last_read < id) {
+            m.unread = (m.unread - 1).max(0);
+            if mentioned.contains(&m.id) {
+                m.mentions = (m.mentions - 1).max(0);
+            }
+        }
+    }
+
+    /// A message's mentions changed (an edit): members who had not read it count the change.
+    pub fn note_mentions_changed(&mut self, room: &str, id: i64, before: &[UserId], after: &[UserId]) {
+        let Some(state) = self.by_id.get_mut(room) else { return };
+        for m in state.members.iter_mut().filter(|m| m.last_read < id) {
+            match (before.contains(&m.id), after.contains(&m.id)) {
+                (false, true) => m.mentions = (m.mentions + 1).min(COUNT_CAP),
+                (true, false) => m.mentions = (m.mentions - 1).max(0),
+                _ => {}
+            }
+        }
+    }
+
+    /// Stores a member's counts, counted again after their read position moved.
+    pub fn set_counts(&mut self, room: &str, user: &UserId, unread: i64, mentions: i64) {
+        if let Some(m) = self.by_id.get_mut(room).and_then(|r| r.members.iter_mut().find(|m| m.id == *user)) {
+            m.unread = unread;
+            m.mentions = mentions;
+        }
     }
 
     fn get(&self, room: &str) -> Result<&RoomState, ApiError> {
@@ -159,12 +230,11 @@ impl Hub {
     /// it without a viewer.
     fn summary(&self, room: &RoomState, viewer: Option<&UserId>) -> Result<RoomSummary, ApiError> {
         let (unread, mentions, notify) = match viewer.and_then(|user| room.member(user)) {
-            Some(member) => {
-                let db = |e| self.internal(e);
-                let unread = self.db.room_unread(&room.id, &member.id, member.last_read).map_err(db)?;
-                let mentions = self.db.room_unread_mentions(&room.id, &member.id, member.last_read).map_err(db)?;
-                (Some(unread), Some(mentions), Some(member.level.as_str()))
-            }
+            Some(member) => (
+                Some(member.unread.min(crate::db::UNREAD_CAP)),
+                Some(member.mentions.min(crate::db::UNREAD_CAP)),
+                Some(member.level.as_str()),
+            ),
             None => (None, None, None),
         };
         let creator_name = self.accounts.get(&room.creator).map_or_else(|| room.creator.clone(), |u| u.name.clone());
@@ -185,6 +255,13 @@ impl Hub {
     /// `POST /api/rooms/create`: the caller is the creator and first member.
     pub fn create_room(&mut self, user: &UserId, name: String, description: String) -> Result<RoomSummary, ApiError> {
         let (name, description) = clean_room_fields(&name, &description)?;
+        if self.rooms.of_user(user).filter(|r| r.creator == *user).count() >= MAX_ROOMS_PER_CREATOR {
+            return Err(ApiError::Conflict("you have created as many rooms as one may (100): delete one first"));
+        }
+        if self.rooms.of_user(user).count() >= MAX_ROOMS_PER_MEMBER {
+            return Err(ApiError::Conflict("you are in as many rooms as one may (500): leave one first"));
+        }
+        self.take_room_budget(user)?;
         let record = RoomRecord {
             id: uuid::Uuid::new_v4().to_string(),
             name,
@@ -200,7 +277,7 @@ impl Hub {
             description: record.description,
             creator: user.clone(),
             created_at: record.created_at,
-            members: vec![MemberState { id: user.clone(), last_read: 0, level: Level::All }],
+            members: vec![MemberState::new(user.clone(), 0)],
             latest_id: 0,
         };
         let summary = self.summary(&state, Some(user))?;
@@ -208,6 +285,16 @@ impl Hub {
         self.rooms.of_user.entry(user.clone()).or_default().push(id);
         self.tell_user(user, &Event::RoomAdded { room: &summary });
         Ok(summary)
+    }
+
+    /// Creating rooms and adding members, per user: a burst, then a slow trickle — so no
+    /// account can fill the files or someone's room list in a hurry.
+    fn take_room_budget(&mut self, user: &UserId) -> Result<(), ApiError> {
+        let wait = self.limits.room_changes_per_user.take(user, std::time::Instant::now());
+        wait.map_err(|wait| ApiError::TooManyRequests { retry_after: crate::limits::retry_after_secs(wait) })?;
+        let refunded = user.clone();
+        self.undo.refunds.push(Box::new(move |limits| limits.room_changes_per_user.refund(&refunded)));
+        Ok(())
     }
 
     /// `GET /api/rooms`: the caller's rooms.
@@ -247,11 +334,19 @@ impl Hub {
         if state.is_member(&member) {
             return self.summary(state, Some(user));
         }
+        if state.members.len() >= MAX_MEMBERS_PER_ROOM {
+            return Err(ApiError::Conflict("this room is full (1000 members)"));
+        }
+        if self.rooms.of_user(&member).count() >= MAX_ROOMS_PER_MEMBER {
+            return Err(ApiError::Conflict("that user is in as many rooms as one may (500)"));
+        }
+        self.take_room_budget(user)?;
+        let state = self.rooms.get(room)?;
         // A new member starts with the history read: being added is not a flood of unread.
         let latest = state.latest_id;
         self.db.add_member(&id, &member, &iso_now(), latest).map_err(|e| self.internal(e))?;
         if let Some(state) = self.rooms.by_id.get_mut(&id) {
-            state.members.push(MemberState { id: member.clone(), last_read: latest, level: Level::All });
+            state.members.push(MemberState::new(member.clone(), latest));
         }
         self.rooms.of_user.entry(member.clone()).or_default().push(id.clone());
         self.membership_changed(&id, &member, true)?;

@@ -379,3 +379,23 @@ fn a_removal_whose_batch_fails_keeps_the_member_and_the_socket() {
     assert!(hub.sockets.get(b).is_none());
     assert_eq!(b_rx.frames().pop().unwrap()["close"], 4403);
 }
+
+#[test]
+fn a_room_takes_at_most_its_bound_of_members() {
+    let config = Config { rate_limits: false, ..Config::default() };
+    let mut hub = Hub::new(Db::open_in_memory().unwrap(), Arc::new(config)).unwrap();
+    let (owner, _) = register(&mut hub, "owner");
+    let creator = owner.id.clone();
+    let room = ask(&mut hub, move |hub| hub.create_room(&creator, "Big".into(), "".into())).unwrap();
+    for i in 1..rooms::MAX_MEMBERS_PER_ROOM {
+        let (member, _) = register(&mut hub, &format!("m{i}"));
+        let (by, id) = (owner.id.clone(), room.id.to_string());
+        ask(&mut hub, move |hub| hub.add_member(&by, &id, &member.id)).unwrap();
+    }
+    let (late, _) = register(&mut hub, "late");
+    let (by, id) = (owner.id.clone(), room.id.to_string());
+    let refused = ask(&mut hub, move |hub| hub.add_member(&by, &id, &late.id));
+    assert_eq!(refused.err(), Some(ApiError::Conflict("this room is full (1000 members)")));
+    let (by, id) = (owner.id.clone(), room.id.to_string());
+    assert_eq!(ask(&mut hub, move |hub| hub.members(&by, &id)).unwrap().len(), rooms::MAX_MEMBERS_PER_ROOM);
+}

@@ -538,3 +538,71 @@ fn legacy_look_alike_names_keep_working() {
         assert_eq!(client.me()["id"], id);
     }
 }
+
+/// Issue 11, item 3: one account created 300,000 rooms, another added a victim to 20,000.
+#[test]
+fn rooms_and_memberships_are_bounded_and_refusals_store_nothing() {
+    let server = Server::start(&["--rate-limits", "off"]);
+    let (mut owner, _) = user(&server, "owner");
+    let (mut victim, v) = user(&server, "victim");
+    let create = |client: &mut Client, i: usize| {
+        client.post_json("/api/rooms/create", &serde_json::json!({ "name": format!("r{i}") }))
+    };
+    let mut rooms = Vec::new();
+    for i in 0..100 {
+        let made = create(&mut owner, i);
+        assert_eq!(made.status, 201, "{}", made.text());
+        rooms.push(made.json()["id"].as_str().unwrap().to_string());
+    }
+    let refused = create(&mut owner, 100);
+    assert_eq!(refused.status, 409);
+    assert_eq!(refused.error(), "you have created as many rooms as one may (100): delete one first");
+    assert_eq!(count_rows(server.data.path(), "rooms.db", "rooms"), 100, "the refused room was not stored");
+    // Deleting one makes room for another.
+    assert_eq!(owner.delete(&format!("/api/rooms/{}", rooms.pop().unwrap())).status, 200);
+    assert_eq!(create(&mut owner, 101).status, 201);
+    // A victim can be added to at most 500 rooms: five accounts fill them.
+    let mut added = 0;
+    for f in 0..5 {
+        let (mut filler, _) = user(&server, &format!("filler{f}"));
+        for i in 0..100 {
+            let id = if f == 0 && i < rooms.len() {
+                rooms[i].clone()
+            } else {
+                create(&mut filler, i).json()["id"].as_str().unwrap().to_string()
+            };
+            let by = if f == 0 && i < rooms.len() { &mut owner } else { &mut filler };
+            let response = by.post_json(&format!("/api/rooms/{id}/add_user"), &serde_json::json!({ "user_id": v }));
+            assert_eq!(response.status, 200, "{}", response.text());
+            added += 1;
+        }
+    }
+    assert_eq!(added, 500);
+    let (mut one_more, _) = user(&server, "one-more");
+    let extra = create(&mut one_more, 0).json()["id"].as_str().unwrap().to_string();
+    let refused = one_more.post_json(&format!("/api/rooms/{extra}/add_user"), &serde_json::json!({ "user_id": v }));
+    assert_eq!(refused.status, 409);
+    assert_eq!(refused.error(), "that user is in as many rooms as one may (500)");
+    assert_eq!(victim.get_json("/api/rooms").as_array().unwrap().len(), 500);
+    let memberships: i64 = open_db(server.data.path(), "rooms.db")
+        .query_row("SELECT count(*) FROM room_members WHERE user_id = ?1", [&v], |r| r.get(0))
+        .unwrap();
+    assert_eq!(memberships, 500, "nothing stored past the bound");
+    // And the victim can leave them.
+    let first = victim.get_json("/api/rooms")[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(victim.post_json(&format!("/api/rooms/{first}/leave"), &serde_json::json!({})).status, 200);
+}
+
+#[test]
+fn creating_rooms_and_adding_members_is_rate_limited() {
+    let server = Server::start(&[]);
+    let (mut owner, _) = user(&server, "owner");
+    let mut statuses = Vec::new();
+    for i in 0..70 {
+        statuses.push(owner.post_json("/api/rooms/create", &serde_json::json!({ "name": format!("r{i}") })).status);
+    }
+    let made = statuses.iter().filter(|s| **s == 201).count();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(made >= 60, "a household's worth at once: {made}");
+    assert_eq!(count_rows(server.data.path(), "rooms.db", "rooms"), made as i64, "refused rooms were not stored");
+}
