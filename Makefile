@@ -60,13 +60,13 @@ bench: release
 abuse: release
 	$(BENCH) abuse $(ABUSE_ARGS)
 
-## Fuzz the HTTP parser and the WebSocket frame decoder, FUZZ_SECONDS each (cargo-fuzz on
+## Fuzz the HTTP parser, the chunked body decoder and the WebSocket frame decoder, FUZZ_SECONDS each (cargo-fuzz on
 ## the stable toolchain via RUSTC_BOOTSTRAP). A crash leaves its input in
 ## tests/fuzz/artifacts/; copy it to tests/fuzz/regressions/<target>/ so `cargo test` replays it.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
-	@for target in http_request ws_frames; do \
+	@for target in http_request chunked_body ws_frames; do \
 	  mkdir -p tests/fuzz/corpus/$$target; \
 	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --fuzz-dir tests/fuzz $$target \
 	    tests/fuzz/corpus/$$target tests/fuzz/seeds/$$target \

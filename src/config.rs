@@ -53,6 +53,21 @@ pub struct Config {
     pub assets_dir: Option<PathBuf>,
     /// How long after sending a message its author may edit or delete it; `None`: always.
     pub edit_window: Option<Duration>,
+    /// Where `/metrics` is served: nowhere (the default), on the main listener, or on a
+    /// listener of its own.
+    pub metrics: Metrics,
+    /// A bearer token `/metrics` requires, if set.
+    pub metrics_token: Option<String>,
+}
+
+/// Where the Prometheus metrics are served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Metrics {
+    Off,
+    /// `/metrics` on the main address.
+    On,
+    /// `/metrics` on a separate address only (e.g. a loopback or LAN-only one).
+    Separate(String),
 }
 
 impl Default for Config {
@@ -77,6 +92,8 @@ impl Default for Config {
             durability: Durability::Normal,
             assets_dir: None,
             edit_window: None,
+            metrics: Metrics::Off,
+            metrics_token: None,
         }
     }
 }
@@ -131,6 +148,13 @@ const OPTIONS: &[Opt] = &[
         value: "DURATION|off",
         help: "how long an author may edit or delete a message after sending it [off: always]",
     },
+    Opt { flag: "metrics", value: "on|off", help: "serve Prometheus metrics at /metrics [off]" },
+    Opt {
+        flag: "metrics-addr",
+        value: "HOST:PORT",
+        help: "serve /metrics on this address only, apart from the chat (implies --metrics on)",
+    },
+    Opt { flag: "metrics-token", value: "TOKEN", help: "require `Authorization: Bearer TOKEN` for /metrics [none]" },
     Opt {
         flag: "assets-dir",
         value: "DIR",
@@ -254,6 +278,27 @@ fn apply(config: &mut Config, flag: &str, value: &str) -> Result<(), String> {
             }
         }
         "assets-dir" => config.assets_dir = Some(PathBuf::from(value)),
+        "metrics" => {
+            // A separate address, given too, wins over `on`; `off` always wins.
+            let on = switch(value)?;
+            config.metrics = match (&config.metrics, on) {
+                (_, false) => Metrics::Off,
+                (Metrics::Separate(addr), true) => Metrics::Separate(addr.clone()),
+                (_, true) => Metrics::On,
+            }
+        }
+        "metrics-addr" => {
+            if value.parse::<std::net::SocketAddr>().is_err() && !value.contains(':') {
+                return Err("expected HOST:PORT".into());
+            }
+            config.metrics = Metrics::Separate(value.to_string())
+        }
+        "metrics-token" => {
+            if value.len() < 8 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err("expected at least 8 characters, no spaces".into());
+            }
+            config.metrics_token = Some(value.to_string())
+        }
         "edit-window" => config.edit_window = if value == "off" { None } else { Some(duration(value)?) },
         _ => return Err("unknown option".into()),
     }

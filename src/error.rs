@@ -24,7 +24,7 @@ pub enum ApiError {
     MethodNotAllowed(&'static str),
     /// 409: conflicts with existing state, e.g. a taken user name.
     Conflict(&'static str),
-    /// 411: a request body without Content-Length (chunked uploads are not supported).
+    /// 411: a request body without a length.
     LengthRequired,
     /// 413: the body is over the limit.
     PayloadTooLarge,
@@ -32,6 +32,8 @@ pub enum ApiError {
     HeadersTooLarge,
     /// 429: too many attempts; try again after this many seconds.
     TooManyRequests { retry_after: u64 },
+    /// 501: a request framing or feature we do not implement (a transfer coding but chunked).
+    NotImplemented(&'static str),
     /// 503: the server is overloaded or shutting down.
     Unavailable(&'static str),
     /// 500: something failed on our side; the details are in the server log.
@@ -56,6 +58,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => 413,
             ApiError::HeadersTooLarge => 431,
             ApiError::TooManyRequests { .. } => 429,
+            ApiError::NotImplemented(_) => 501,
             ApiError::Unavailable(_) => 503,
             ApiError::Internal => 500,
         }
@@ -77,7 +80,7 @@ impl fmt::Display for ApiError {
             ApiError::TooManyRequests { retry_after } => {
                 write!(f, "too many attempts, try again in {retry_after} s")
             }
-            ApiError::Unavailable(m) => f.write_str(m),
+            ApiError::Unavailable(m) | ApiError::NotImplemented(m) => f.write_str(m),
             ApiError::Internal => f.write_str("internal error"),
         }
     }

@@ -3,14 +3,16 @@
 //! the bytes.
 
 use crate::http::form;
-use crate::http::request::{body_length, parse_head};
+use crate::http::request::{BodyFraming, MAX_BODY_BYTES, body_framing, decode_chunked, parse_head};
 use crate::protocol::Channel;
 
 /// An HTTP request head (and what a handler would read from it).
 pub fn http_request(data: &[u8]) {
     if let Ok(Some((request, head_len))) = parse_head(data) {
         assert!(head_len <= data.len());
-        let _ = body_length(&request);
+        if let Ok(BodyFraming::Chunked) = body_framing(&request) {
+            chunked_body(&data[head_len..]);
+        }
         let _ = request.keep_alive();
         let _ = request.query_param("q");
         if let Some(cookies) = request.header("cookie") {
@@ -18,6 +20,22 @@ pub fn http_request(data: &[u8]) {
         }
         let _ = form::parse(&data[head_len..]);
         let _ = crate::templates::Lang::of(&request);
+    }
+}
+
+/// A chunked body: whatever it decodes to stays within the bound, and a decoded body is
+/// found again (the same bytes, the same length used) with more bytes after it.
+pub fn chunked_body(data: &[u8]) {
+    if let Ok(Some((body, used))) = decode_chunked(data, MAX_BODY_BYTES) {
+        assert!(body.len() <= MAX_BODY_BYTES && used <= data.len() && body.len() <= used);
+        let mut longer = data[..used].to_vec();
+        longer.extend_from_slice(b"0\r\n\r\n");
+        assert_eq!(decode_chunked(&longer, MAX_BODY_BYTES).ok().flatten(), Some((body, used)));
+    }
+    for cut in [data.len() / 2, data.len().saturating_sub(1)] {
+        if let Ok(Some((_, used))) = decode_chunked(&data[..cut], MAX_BODY_BYTES) {
+            assert!(used <= cut);
+        }
     }
 }
 

@@ -39,6 +39,7 @@ pub mod hub;
 pub mod identity;
 pub mod limits;
 pub mod logger;
+pub mod metrics;
 pub mod names;
 pub mod protocol;
 pub mod server;

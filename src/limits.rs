@@ -78,6 +78,7 @@ impl TokenBucket {
             self.tokens -= 1.0;
             Ok(())
         } else {
+            crate::metrics::RATE_LIMITED.inc();
             Err(Duration::from_secs_f64((1.0 - self.tokens) / rate.per_second))
         }
     }
@@ -144,6 +145,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
             if self.buckets.len() >= self.max_keys {
                 // Every bucket is in use: the earliest one can be forgotten is when it has
                 // refilled, at most this long from now.
+                crate::metrics::RATE_LIMITED.inc();
                 return Err(Duration::from_secs_f64(rate.burst / rate.per_second));
             }
         }

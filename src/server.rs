@@ -44,6 +44,17 @@ pub fn run(config: Config) -> Result<(), String> {
         .spawn(move || hub.run(hub_rx))
         .map_err(|e| format!("starting the hub: {e}"))?;
     let listener = TcpListener::bind(&config.addr).map_err(|e| format!("listening on {}: {e}", config.addr))?;
+    if let crate::config::Metrics::Separate(addr) = &config.metrics {
+        let metrics = TcpListener::bind(addr).map_err(|e| format!("listening for /metrics on {addr}: {e}"))?;
+        let bound = metrics.local_addr().map_err(|e| e.to_string())?;
+        let config = config.clone();
+        thread::Builder::new()
+            .name("metrics".into())
+            .stack_size(WORKER_STACK)
+            .spawn(move || http::scrape::serve_separately(metrics, config))
+            .map_err(|e| format!("starting the metrics listener: {e}"))?;
+        log::info!("serving /metrics on http://{bound}/metrics");
+    }
     deepen_backlog(&listener);
     let local = listener.local_addr().map_err(|e| e.to_string())?;
 

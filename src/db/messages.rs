@@ -167,6 +167,7 @@ impl Db {
                 }
             };
         self.index_text(id, m.text)?;
+        crate::metrics::MESSAGES_STORED[usize::from(matches!(id, MessageRef::Room(_)))].inc();
         Ok(id)
     }
 

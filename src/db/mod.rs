@@ -218,6 +218,11 @@ impl Db {
         self.writing()?.execute_batch(sql)
     }
 
+    /// Whether the batch has written anything (a commit will be a real one).
+    pub fn has_writes(&self) -> bool {
+        self.in_transaction
+    }
+
     /// Commits the batch, if it wrote anything. On failure everything is rolled back.
     pub fn commit(&mut self) -> DbResult<()> {
         if !self.in_transaction {

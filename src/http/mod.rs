@@ -9,6 +9,7 @@ pub mod pages;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod scrape;
 pub mod upgrade;
 
 use crate::accept::{Accepted, WorkQueue};
@@ -80,6 +81,7 @@ pub fn serve(ctx: &Ctx, accepted: Accepted) {
             Err(ReadError::Idle) => return,
             Err(ReadError::Reject(error)) => {
                 log::info!("{} bad request: {} {}", peer.ip(), error.status(), error);
+                crate::metrics::http_response(error.status());
                 let _ = Response::api_error(&error).write_to(&mut conn.stream, false, false, false);
                 let _ = conn.stream.shutdown(std::net::Shutdown::Write);
                 return;
@@ -91,6 +93,7 @@ pub fn serve(ctx: &Ctx, accepted: Accepted) {
                 let keep_alive = request.keep_alive() && response.status < 500;
                 let head_only = request.is_head();
                 let written = response.write_to(&mut conn.stream, head_only, keep_alive, request.https);
+                crate::metrics::http_response(response.status);
                 log::info!(
                     "{} {} {} {} {}B {:.1}ms",
                     request.peer,

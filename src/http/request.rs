@@ -1,6 +1,6 @@
-//! Reading requests off a connection: the head through httparse, then a Content-Length body,
-//! each within a size bound and a deadline, so a slow or hostile client cannot hold a worker
-//! or memory for long.
+//! Reading requests off a connection: the head through httparse, then a body framed by
+//! Content-Length or chunked transfer coding, each within a size bound and a deadline, so a
+//! slow or hostile client cannot hold a worker or memory for long.
 
 use crate::error::ApiError;
 use std::io::{self, Read, Write};
@@ -26,6 +26,11 @@ const KEEP_ALIVE_IDLE_BUSY: Duration = Duration::from_millis(50);
 const SLICE: Duration = Duration::from_millis(250);
 /// Time for a whole body to arrive.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most bytes a chunked body may take on the wire, framing included: a body sent in
+/// tiny chunks (six bytes of framing per byte of data) is refused rather than read for long.
+pub const MAX_CHUNKED_WIRE_BYTES: usize = 2 * MAX_BODY_BYTES;
+/// The longest chunk-size line (size, extensions) or trailer line.
+const MAX_CHUNK_LINE: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -72,7 +77,10 @@ impl Request {
     /// Whether an error should be JSON (API clients) or a page (browsers).
     pub fn wants_json(&self) -> bool {
         let path = self.path.as_str();
-        if ["/api/", "/history/", "/ws/"].iter().any(|p| path.starts_with(p)) || path == "/healthz" {
+        if ["/api/", "/history/", "/ws/", "/hooks/"].iter().any(|p| path.starts_with(p))
+            || path == "/healthz"
+            || path == "/metrics"
+        {
             return true;
         }
         let accept = self.header("accept").unwrap_or("");
@@ -146,6 +154,23 @@ impl HttpConn {
         let n = self.stream.read(&mut chunk)?;
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
+    }
+
+    /// `Expect: 100-continue` with nothing of the body sent yet: tell the client to go on.
+    fn continue_if_expected(&mut self, request: &Request) {
+        if request.header_has_token("expect", "100-continue") && self.buf.is_empty() {
+            let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
+    }
+
+    /// Reads more of a body before `deadline`.
+    fn fill_body(&mut self, deadline: Instant) -> Result<(), ReadError> {
+        match self.fill(deadline.saturating_duration_since(Instant::now())) {
+            Ok(0) => Err(ReadError::Idle),
+            Ok(_) => Ok(()),
+            Err(e) if timed_out(&e) => Err(ReadError::Reject(ApiError::Timeout)),
+            Err(_) => Err(ReadError::Idle),
+        }
     }
 
     /// Reads what has arrived, without waiting; whether anything had.
@@ -228,21 +253,34 @@ impl HttpConn {
         let (peer, https) = client_address(&request, self.peer.ip(), proxies);
         request.peer = peer;
         request.https = https;
-        let length = body_length(&request)?;
-        if length > 0 {
-            if request.header_has_token("expect", "100-continue") && self.buf.is_empty() {
-                let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        match body_framing(&request)? {
+            BodyFraming::Empty => {}
+            BodyFraming::Length(length) => {
+                self.continue_if_expected(&request);
+                let deadline = Instant::now() + BODY_TIMEOUT;
+                while self.buf.len() < length {
+                    self.fill_body(deadline)?;
+                }
+                request.body = self.buf.drain(..length).collect();
             }
-            let deadline = Instant::now() + BODY_TIMEOUT;
-            while self.buf.len() < length {
-                match self.fill(deadline.saturating_duration_since(Instant::now())) {
-                    Ok(0) => return Err(ReadError::Idle),
-                    Ok(_) => {}
-                    Err(e) if timed_out(&e) => return Err(ReadError::Reject(ApiError::Timeout)),
-                    Err(_) => return Err(ReadError::Idle),
+            BodyFraming::Chunked => {
+                self.continue_if_expected(&request);
+                let deadline = Instant::now() + BODY_TIMEOUT;
+                loop {
+                    match decode_chunked(&self.buf, MAX_BODY_BYTES) {
+                        Ok(Some((body, used))) => {
+                            self.buf.drain(..used);
+                            request.body = body;
+                            break;
+                        }
+                        Ok(None) if self.buf.len() >= MAX_CHUNKED_WIRE_BYTES => {
+                            return Err(ReadError::Reject(ApiError::PayloadTooLarge));
+                        }
+                        Ok(None) => self.fill_body(deadline)?,
+                        Err(e) => return Err(ReadError::Reject(e)),
+                    }
                 }
             }
-            request.body = self.buf.drain(..length).collect();
         }
         Ok(request)
     }
@@ -290,18 +328,35 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
     Ok(Some((request, head_len)))
 }
 
-/// The body's length from Content-Length, refusing what we can't or won't read.
-pub fn body_length(request: &Request) -> Result<usize, ReadError> {
+/// How a request's body is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    Empty,
+    Length(usize),
+    Chunked,
+}
+
+/// How the body is framed, refusing what we can't or won't read: both Transfer-Encoding and
+/// Content-Length (the classic request-smuggling shape), any transfer coding but a lone
+/// `chunked`, chunked in HTTP/1.0, conflicting or malformed lengths, bodies over the limit.
+pub fn body_framing(request: &Request) -> Result<BodyFraming, ReadError> {
     let reject = |e| Err(ReadError::Reject(e));
     let lengths: Vec<&str> = request.headers_named("content-length").collect();
-    let chunked = request.header("transfer-encoding").is_some();
-    if chunked && !lengths.is_empty() {
+    let codings: Vec<&str> = request.headers_named("transfer-encoding").collect();
+    if !codings.is_empty() && !lengths.is_empty() {
         return reject(ApiError::bad_request("both Transfer-Encoding and Content-Length"));
     }
-    if chunked {
-        return reject(ApiError::LengthRequired);
+    if !codings.is_empty() {
+        let only_chunked = codings.len() == 1 && codings[0].trim().eq_ignore_ascii_case("chunked");
+        if !only_chunked {
+            return reject(ApiError::NotImplemented("the only transfer coding accepted is chunked"));
+        }
+        if request.minor_version == 0 {
+            return reject(ApiError::bad_request("chunked transfer coding needs HTTP/1.1"));
+        }
+        return Ok(BodyFraming::Chunked);
     }
-    let Some(first) = lengths.first() else { return Ok(0) };
+    let Some(first) = lengths.first() else { return Ok(BodyFraming::Empty) };
     if lengths.iter().any(|l| l != first) {
         return reject(ApiError::bad_request("conflicting Content-Length headers"));
     }
@@ -310,8 +365,75 @@ pub fn body_length(request: &Request) -> Result<usize, ReadError> {
     }
     match first.parse::<usize>() {
         Ok(n) if n > MAX_BODY_BYTES => reject(ApiError::PayloadTooLarge),
-        Ok(n) => Ok(n),
+        Ok(0) => Ok(BodyFraming::Empty),
+        Ok(n) => Ok(BodyFraming::Length(n)),
         Err(_) => reject(ApiError::bad_request("invalid Content-Length")),
+    }
+}
+
+/// One CRLF-terminated line at `at`: its content and where the next begins; `None` if the
+/// line is not complete yet. A bare LF, or a line longer than [`MAX_CHUNK_LINE`], is refused.
+fn chunk_line(buf: &[u8], at: usize) -> Result<Option<(&[u8], usize)>, ApiError> {
+    let rest = &buf[at.min(buf.len())..];
+    match rest.iter().position(|b| *b == b'\n') {
+        None if rest.len() > MAX_CHUNK_LINE => Err(ApiError::bad_request("chunked body: line too long")),
+        None => Ok(None),
+        Some(end) if end > MAX_CHUNK_LINE => Err(ApiError::bad_request("chunked body: line too long")),
+        Some(0) => Err(ApiError::bad_request("chunked body: bare LF")),
+        Some(end) if rest[end - 1] != b'\r' => Err(ApiError::bad_request("chunked body: bare LF")),
+        Some(end) => Ok(Some((&rest[..end - 1], at + end + 1))),
+    }
+}
+
+/// Decodes a chunked body (RFC 9112, section 7.1) from the start of `buf`:
+/// `Some((body, bytes used))` once it is complete, `None` while more bytes are needed.
+/// Chunk extensions and trailer fields are read and ignored; a decoded body over `limit` is
+/// refused with 413 as soon as its size is announced, before the data is read.
+pub fn decode_chunked(buf: &[u8], limit: usize) -> Result<Option<(Vec<u8>, usize)>, ApiError> {
+    let malformed = |what: &'static str| ApiError::bad_request(what);
+    let mut body = Vec::new();
+    let mut at = 0;
+    loop {
+        let Some((line, next)) = chunk_line(buf, at)? else { return Ok(None) };
+        let digits = line.split(|b| *b == b';').next().unwrap_or_default();
+        if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_hexdigit) {
+            return Err(malformed("chunked body: invalid chunk size"));
+        }
+        let size = digits.iter().fold(0usize, |n, d| n * 16 + (*d as char).to_digit(16).unwrap_or(0) as usize);
+        if line[digits.len()..].iter().any(|b| b.is_ascii_control() && *b != b'\t') {
+            return Err(malformed("chunked body: invalid chunk extension"));
+        }
+        if body.len() + size > limit {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        at = next;
+        if size == 0 {
+            break;
+        }
+        let end = at + size;
+        if buf.len() < end + 2 {
+            return Ok(None);
+        }
+        if &buf[end..end + 2] != b"\r\n" {
+            return Err(malformed("chunked body: chunk data does not end with CRLF"));
+        }
+        body.extend_from_slice(&buf[at..end]);
+        at = end + 2;
+    }
+    // Trailer fields, up to the empty line; their total is bounded like a head.
+    let trailers_from = at;
+    loop {
+        let Some((line, next)) = chunk_line(buf, at)? else { return Ok(None) };
+        at = next;
+        if line.is_empty() {
+            return Ok(Some((body, at)));
+        }
+        if at - trailers_from > MAX_HEAD_BYTES {
+            return Err(ApiError::HeadersTooLarge);
+        }
+        if !line.contains(&b':') {
+            return Err(malformed("chunked body: malformed trailer field"));
+        }
     }
 }
 
@@ -346,7 +468,7 @@ mod tests {
 
     fn rejected(raw: &str) -> ApiError {
         match parse_head(raw.as_bytes()).and_then(|r| match r {
-            Some((req, _)) => body_length(&req).map(|_| ()),
+            Some((req, _)) => body_framing(&req).map(|_| ()),
             None => Ok(()),
         }) {
             Err(ReadError::Reject(e)) => e,
@@ -370,7 +492,12 @@ mod tests {
         assert_eq!(rejected("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").status(), 400);
         assert_eq!(rejected("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n").status(), 400);
         assert_eq!(rejected("POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n").status(), 413);
-        assert_eq!(rejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").status(), 411);
+        assert_eq!(rejected("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").status(), 501);
+        assert_eq!(
+            rejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n").status(),
+            501
+        );
+        assert_eq!(rejected("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n").status(), 400);
         assert_eq!(
             rejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n").status(),
             400
@@ -379,6 +506,26 @@ mod tests {
         assert_eq!(rejected("BAD\r\n\r\n").status(), 400);
         let many: String = (0..70).map(|i| format!("X-{i}: 1\r\n")).collect();
         assert_eq!(rejected(&format!("GET / HTTP/1.1\r\n{many}\r\n")).status(), 431);
+    }
+
+    #[test]
+    fn chunked_bodies_decode_within_bounds() {
+        let whole = b"5;name=v\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT";
+        let (body, used) = decode_chunked(whole, 100).unwrap().unwrap();
+        assert_eq!(body, b"hello world");
+        assert_eq!(&whole[used..], b"NEXT");
+        for cut in 0..whole.len() - 4 {
+            assert!(decode_chunked(&whole[..cut], 100).unwrap().is_none(), "complete at {cut}?");
+        }
+        assert_eq!(decode_chunked(b"A\r\n", 9).unwrap_err().status(), 413, "refused when announced");
+        assert_eq!(decode_chunked(b"ffffffffff\r\n", 9).unwrap_err().status(), 400);
+        for bad in
+            [&b"x\r\n"[..], b"\r\n", b"5\nhello\r\n", b"5\r\nhelloXX0\r\n\r\n", b"-1\r\n", b"0\r\nnocolon\r\n\r\n"]
+        {
+            assert_eq!(decode_chunked(bad, 100).unwrap_err().status(), 400, "{:?}", String::from_utf8_lossy(bad));
+        }
+        let long = format!("1;{}\r\n", "e".repeat(2000));
+        assert!(decode_chunked(long.as_bytes(), 100).is_err());
     }
 
     #[test]

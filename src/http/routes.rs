@@ -84,6 +84,9 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
         ["chat", target] => allow(request, GET).and_then(|()| respond(pages::chat(ctx, request, target))),
         ["search"] => allow(request, GET).and_then(|()| respond(pages::search(ctx, request))),
         ["healthz"] => allow(request, GET).and_then(|()| respond(api::health(ctx))),
+        ["metrics"] if ctx.config.metrics == crate::config::Metrics::On => {
+            allow(request, GET).and_then(|()| respond(super::scrape::metrics(&ctx.config, request)))
+        }
         ["favicon.ico"] => allow(request, GET).and_then(|()| respond(pages::asset(ctx, request, "favicon.svg"))),
         ["static", rest @ ..] => {
             allow(request, GET)?;

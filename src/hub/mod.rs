@@ -242,12 +242,15 @@ impl Hub {
             };
             if let Some(command) = first {
                 self.handle(command);
+                let mut size = 1;
                 for _ in 1..MAX_BATCH {
                     match commands.try_recv() {
                         Ok(command) => self.handle(command),
                         Err(_) => break,
                     }
+                    size += 1;
                 }
+                crate::metrics::HUB_BATCH_SIZE.observe(f64::from(size));
             }
             self.tick(Instant::now());
             self.finish_batch();
@@ -296,7 +299,13 @@ impl Hub {
     fn finish_batch(&mut self) {
         let undo = std::mem::take(&mut self.undo);
         let effects = std::mem::take(&mut self.effects);
-        match self.db.commit() {
+        let wrote = self.db.has_writes();
+        let started = Instant::now();
+        let committed = self.db.commit();
+        if wrote {
+            crate::metrics::HUB_COMMIT_SECONDS.observe_duration(started.elapsed());
+        }
+        match committed {
             Ok(()) => self.release(effects),
             Err(e) => {
                 log::error!("commit failed, batch rolled back: {e}");
@@ -360,8 +369,10 @@ impl Hub {
         if frames.is_empty() {
             return;
         }
+        crate::metrics::DELIVERIES.add(frames.len() as u64);
         if socket.handle.push_all(frames) == Err(PushError::Full) {
             log::info!("ws #{conn} cut off: it does not read fast enough");
+            crate::metrics::SLOW_CONSUMERS.inc();
             self.kick(conn);
         }
     }

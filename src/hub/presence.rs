@@ -47,6 +47,7 @@ impl Presence {
         *count += 1;
         if *count == 1 {
             self.changed(user.clone());
+            crate::metrics::USERS_ONLINE.set(self.online.len() as i64);
         }
     }
 
@@ -56,6 +57,7 @@ impl Presence {
             if *count == 0 {
                 self.online.remove(user);
                 self.changed(user.clone());
+                crate::metrics::USERS_ONLINE.set(self.online.len() as i64);
             }
         }
     }

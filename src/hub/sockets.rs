@@ -32,6 +32,16 @@ pub enum SocketKind {
 }
 
 impl SocketKind {
+    /// Where this kind is counted in [`crate::metrics::SOCKETS_OPEN`].
+    fn metrics_index(&self) -> usize {
+        match self {
+            SocketKind::Private { .. } => 0,
+            SocketKind::Room { .. } => 1,
+            SocketKind::Global => 2,
+            SocketKind::Status => 3,
+        }
+    }
+
     /// The conversation a socket of this kind shows `user`; none for global and status ones.
     pub fn conversation(&self, user: &UserId) -> Option<Conversation> {
         match self {
@@ -132,11 +142,13 @@ impl Sockets {
             SocketKind::Status => self.status.push(conn),
             SocketKind::Room { room } => self.rooms.entry(room.clone()).or_default().push(conn),
         }
+        crate::metrics::SOCKETS_OPEN[socket.kind.metrics_index()].inc();
         self.all.insert(conn, socket);
     }
 
     fn remove(&mut self, conn: ConnId) -> Option<Socket> {
         let socket = self.all.remove(&conn)?;
+        crate::metrics::SOCKETS_OPEN[socket.kind.metrics_index()].dec();
         remove_from(&mut self.of_user, &socket.user, conn);
         match &socket.kind {
             SocketKind::Private { target } => {

@@ -65,6 +65,7 @@ impl Write for ReaderIo<'_> {
 fn push_or_sever(socket: &SocketHandle, bytes: Arc<[u8]>) {
     if socket.push(bytes) == Err(PushError::Full) {
         log::info!("ws #{} cut off: it does not read its replies", socket.conn());
+        crate::metrics::SLOW_CONSUMERS.inc();
         socket.sever();
     }
 }

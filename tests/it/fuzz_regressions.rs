@@ -25,3 +25,8 @@ fn http_request_inputs() {
 fn ws_frame_inputs() {
     replay("ws_frames", mychat::fuzzing::ws_frames);
 }
+
+#[test]
+fn chunked_body_inputs() {
+    replay("chunked_body", mychat::fuzzing::chunked_body);
+}
