@@ -14,6 +14,8 @@ pub enum ApiError {
     NotLoggedIn,
     /// 401: login with an unknown name or a wrong password (the two are not told apart).
     WrongCredentials,
+    /// 401: a credential other than a session (a bot's token) is missing, unknown or revoked.
+    Unauthorized(&'static str),
     /// 403: authenticated, but not allowed to do this.
     Forbidden(&'static str),
     /// 404: no such thing (or not visible to the caller).
@@ -28,6 +30,8 @@ pub enum ApiError {
     LengthRequired,
     /// 413: the body is over the limit.
     PayloadTooLarge,
+    /// 413: a part of the request (a message's text) is over its limit; the text says which.
+    TooLong(&'static str),
     /// 431: the request head is over the limit.
     HeadersTooLarge,
     /// 429: too many attempts; try again after this many seconds.
@@ -48,14 +52,14 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::BadRequest(_) => 400,
-            ApiError::NotLoggedIn | ApiError::WrongCredentials => 401,
+            ApiError::NotLoggedIn | ApiError::WrongCredentials | ApiError::Unauthorized(_) => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::Timeout => 408,
             ApiError::Conflict(_) => 409,
             ApiError::LengthRequired => 411,
-            ApiError::PayloadTooLarge => 413,
+            ApiError::PayloadTooLarge | ApiError::TooLong(_) => 413,
             ApiError::HeadersTooLarge => 431,
             ApiError::TooManyRequests { .. } => 429,
             ApiError::NotImplemented(_) => 501,
@@ -71,7 +75,9 @@ impl fmt::Display for ApiError {
             ApiError::BadRequest(m) => f.write_str(m),
             ApiError::NotLoggedIn => f.write_str("not logged in"),
             ApiError::WrongCredentials => f.write_str("wrong user name or password"),
-            ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::Conflict(m) => f.write_str(m),
+            ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::Conflict(m) | ApiError::Unauthorized(m) => {
+                f.write_str(m)
+            }
             ApiError::MethodNotAllowed(allowed) => write!(f, "method not allowed (allowed: {allowed})"),
             ApiError::Timeout => f.write_str("request timed out"),
             ApiError::LengthRequired => f.write_str("a request body needs a Content-Length header"),
@@ -80,7 +86,7 @@ impl fmt::Display for ApiError {
             ApiError::TooManyRequests { retry_after } => {
                 write!(f, "too many attempts, try again in {retry_after} s")
             }
-            ApiError::Unavailable(m) | ApiError::NotImplemented(m) => f.write_str(m),
+            ApiError::Unavailable(m) | ApiError::NotImplemented(m) | ApiError::TooLong(m) => f.write_str(m),
             ApiError::Internal => f.write_str("internal error"),
         }
     }

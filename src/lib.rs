@@ -34,6 +34,7 @@ pub mod db;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hooks;
 pub mod http;
 pub mod hub;
 pub mod identity;

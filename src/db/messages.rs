@@ -45,6 +45,8 @@ pub struct StoredMessage {
     pub deleted: bool,
     pub client_id: Option<String>,
     pub seq: i64,
+    /// Room messages of bots: the alert's data as stored (JSON).
+    pub alert: Option<String>,
 }
 
 /// A message to store.
@@ -57,18 +59,21 @@ pub struct NewMessage<'a> {
     pub reply: Option<&'a Quote>,
     pub client_id: Option<&'a str>,
     pub seq: i64,
+    /// Room messages of bots: the alert's data (JSON), and the key of an alert left open.
+    pub alert: Option<&'a str>,
+    pub alert_key: Option<&'a str>,
 }
 
 const PRIVATE_COLUMNS: &str = "m.id, COALESCE(m.sender, ''), NULL, COALESCE(m.receiver, ''), COALESCE(m.text, ''), \
      COALESCE(m.timestamp, ''), COALESCE(m.read, 0), \
      m.reply_to_id, q.sender, NULL, q.text, q.deleted_at IS NOT NULL, \
-     m.edited_at, m.deleted_at IS NOT NULL, m.client_id, m.seq \
+     m.edited_at, m.deleted_at IS NOT NULL, m.client_id, m.seq, NULL \
      FROM chat.messages m LEFT JOIN chat.messages q ON q.id = m.reply_to_id";
 
 const ROOM_COLUMNS: &str = "m.id, m.sender_id, m.sender_name, m.room_id, m.text, m.timestamp, 0, \
      m.reply_to_id, COALESCE(q.sender_id, m.reply_to_sender_id), COALESCE(q.sender_name, m.reply_to_sender_name), \
      CASE WHEN q.id IS NOT NULL THEN q.text ELSE m.reply_to_text END, q.deleted_at IS NOT NULL, \
-     m.edited_at, m.deleted_at IS NOT NULL, m.client_id, m.seq \
+     m.edited_at, m.deleted_at IS NOT NULL, m.client_id, m.seq, m.alert \
      FROM rooms.room_messages m LEFT JOIN rooms.room_messages q ON q.id = m.reply_to_id";
 
 fn row(room: bool) -> impl Fn(&Row) -> rusqlite::Result<StoredMessage> {
@@ -99,6 +104,7 @@ fn row(room: bool) -> impl Fn(&Row) -> rusqlite::Result<StoredMessage> {
             deleted: r.get(13)?,
             client_id: r.get(14)?,
             seq: r.get(15)?,
+            alert: r.get(16)?,
         })
     }
 }
@@ -147,8 +153,9 @@ impl Db {
                     conn.prepare_cached(
                         "INSERT INTO rooms.room_messages
                          (room_id, sender_id, sender_name, text, timestamp,
-                          reply_to_id, reply_to_sender_id, reply_to_sender_name, reply_to_text, client_id, seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                          reply_to_id, reply_to_sender_id, reply_to_sender_name, reply_to_text, client_id, seq,
+                          alert, alert_key)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                     )?
                     .execute((
                         room,
@@ -162,6 +169,8 @@ impl Db {
                         quote.map(|q| &q.text),
                         m.client_id,
                         m.seq,
+                        m.alert,
+                        m.alert_key,
                     ))?;
                     MessageRef::Room(conn.last_insert_rowid())
                 }
@@ -316,7 +325,8 @@ impl Db {
                 }
                 MessageRef::Room(id) => {
                     conn.prepare_cached(
-                        "UPDATE rooms.room_messages SET text = '', deleted_at = ?2, edited_at = NULL, seq = ?3
+                        "UPDATE rooms.room_messages SET text = '', deleted_at = ?2, edited_at = NULL, seq = ?3,
+                                alert_key = NULL
                           WHERE id = ?1",
                     )?
                     .execute((id, deleted_at, seq))?;
@@ -480,6 +490,8 @@ mod tests {
             reply: None,
             client_id: None,
             seq,
+            alert: None,
+            alert_key: None,
         }
     }
 

@@ -31,9 +31,9 @@ impl FileSchema {
 /// In migration order: users.db first, because the chat history step maps user names to
 /// ids through it.
 const SCHEMAS: [FileSchema; 3] = [
-    FileSchema { schema: "main", file: "users.db", steps: &[users_v1, users_v2] },
+    FileSchema { schema: "main", file: "users.db", steps: &[users_v1, users_v2, users_v3_bots] },
     FileSchema { schema: "chat", file: "chathistory.db", steps: &[chat_v1, chat_v2] },
-    FileSchema { schema: "rooms", file: "rooms.db", steps: &[rooms_v1, rooms_v2] },
+    FileSchema { schema: "rooms", file: "rooms.db", steps: &[rooms_v1, rooms_v2, rooms_v3_alerts] },
 ];
 
 /// Each file with the version it has now.
@@ -339,5 +339,33 @@ fn rooms_v2(conn: &Connection) -> rusqlite::Result<()> {
          CREATE INDEX rooms.room_messages_sender ON room_messages (room_id, sender_id, id);
          INSERT INTO chat.message_search (rowid, text)
              SELECT 2 * id + 1, text FROM rooms.room_messages WHERE text != '';",
+    )
+}
+
+/// Bots: a room's named senders for incoming webhooks. Only a hash of each token is kept;
+/// a revoked bot has none. (Issue 17; self-contained, so it can take any place in the list.)
+fn users_v3_bots(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE main.bots (
+             id TEXT PRIMARY KEY,
+             room_id TEXT NOT NULL,
+             name TEXT NOT NULL,
+             token_hash BLOB UNIQUE,
+             created_by TEXT NOT NULL,
+             created_at TEXT NOT NULL
+         );
+         CREATE INDEX main.bots_room ON bots (room_id);",
+    )
+}
+
+/// What a bot's message says besides its text (`alert`: title, priority, tags, link, state,
+/// as JSON), and the key that pairs an open alert with its resolution (`alert_key`, set only
+/// while the alert is open, so the partial index holds open incidents only). (Issue 17.)
+fn rooms_v3_alerts(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "ALTER TABLE rooms.room_messages ADD COLUMN alert TEXT;
+         ALTER TABLE rooms.room_messages ADD COLUMN alert_key TEXT;
+         CREATE INDEX rooms.room_messages_open_alert ON room_messages (room_id, sender_id, alert_key)
+             WHERE alert_key IS NOT NULL;",
     )
 }

@@ -6,12 +6,14 @@
 //! Writes are batched by the hub: the first write of a batch opens a transaction, the hub
 //! commits it once the batch is done, and only then are its effects (acks, deliveries) released.
 
+mod bots;
 mod messages;
 mod migrate;
 mod private;
 mod rooms;
 mod users;
 
+pub use bots::BotRecord;
 pub use messages::{NewMessage, Quote, StoredMessage, Thread};
 
 pub use private::{Partner, UNREAD_CAP};

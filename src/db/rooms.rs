@@ -83,6 +83,7 @@ impl Db {
             conn.prepare_cached("DELETE FROM rooms.room_messages WHERE room_id = ?1")?.execute([room_id])?;
             conn.prepare_cached("DELETE FROM rooms.room_members WHERE room_id = ?1")?.execute([room_id])?;
             conn.prepare_cached("DELETE FROM rooms.rooms WHERE id = ?1")?.execute([room_id])?;
+            conn.prepare_cached("DELETE FROM main.bots WHERE room_id = ?1")?.execute([room_id])?;
             Ok(())
         })
     }

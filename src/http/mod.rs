@@ -3,7 +3,9 @@
 //! ([`upgrade`]). Every bad request gets its status and the worker moves on.
 
 pub mod api;
+pub mod bots;
 pub mod form;
+pub mod hooks;
 pub mod language;
 pub mod pages;
 pub mod request;

@@ -3,7 +3,7 @@
 //! JSON and an HTML error.
 
 use super::response::{Response, error_headers};
-use super::{Ctx, api, language, pages};
+use super::{Ctx, api, bots, hooks, language, pages};
 use crate::error::ApiError;
 use crate::http::request::Request;
 use crate::hub::SocketTarget;
@@ -125,6 +125,20 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
         ["api", "rooms", room, "members"] => {
             allow(request, GET).and_then(|()| respond(api::members(ctx, request, room)))
         }
+        ["api", "rooms", room, "bots"] => match request.method.as_str() {
+            "POST" => respond(bots::create(ctx, request, room)),
+            _ => allow(request, "GET, HEAD, POST").and_then(|()| respond(bots::list(ctx, request, room))),
+        },
+        ["api", "rooms", room, "bots", bot] => {
+            allow(request, "DELETE").and_then(|()| respond(bots::delete(ctx, request, room, bot)))
+        }
+        ["api", "rooms", room, "bots", bot, "rotate"] => {
+            allow(request, POST).and_then(|()| respond(bots::rotate(ctx, request, room, bot)))
+        }
+        ["api", "rooms", room, "bots", bot, "revoke"] => {
+            allow(request, POST).and_then(|()| respond(bots::revoke(ctx, request, room, bot)))
+        }
+        ["hooks", rest @ ..] => respond(Ok(hooks::handle(ctx, request, rest))),
         ["api", "rooms", room, "history"] => {
             allow(request, GET).and_then(|()| respond(api::room_history(ctx, request, room)))
         }

@@ -13,8 +13,8 @@ use crate::clock::{display_parts, iso_now, millis_from_iso, millis_now};
 use crate::db::{NewMessage, Quote, StoredMessage, Thread};
 use crate::identity::{Conversation, MessageRef};
 use crate::protocol::{
-    AnyItem, ChatRef, ClientFrame, Event, MessageMeta, PrivateItem, QuoteItem, ReactionItem, ReplyRef, RoomItem,
-    UserRef,
+    AlertItem, AnyItem, BotRef, ChatRef, ClientFrame, Event, MessageMeta, PrivateItem, QuoteItem, ReactionItem,
+    ReplyRef, RoomItem, UserRef,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -60,11 +60,13 @@ impl Level {
     }
 
     /// Whether a new message alerts a member with this level (not counting whether they are
-    /// looking at the conversation).
-    pub fn alerts(self, mentioned: bool, private: bool) -> bool {
+    /// looking at the conversation). `urgent`: a bot's high-priority alert (ntfy priority 4–5,
+    /// Gotify 7–10, Alertmanager `severity=critical`…, see `AlertItem::urgent`), which reaches
+    /// members who chose mentions only, as a mention would; muted is muted.
+    pub fn alerts(self, mentioned: bool, private: bool, urgent: bool) -> bool {
         match self {
             Level::All => true,
-            Level::Mentions => mentioned || private,
+            Level::Mentions => mentioned || private || urgent,
             Level::Nothing => false,
         }
     }
@@ -87,10 +89,11 @@ impl Typing {
 /// An action's refusal, read by the client in an error frame.
 type Refusal = &'static str;
 
-/// A message and the conversation it belongs to, as the socket saw it.
-struct Scope {
-    user: UserId,
-    conversation: Conversation,
+/// A message and the conversation it belongs to, as the socket saw it (or, for a bot's
+/// message, as its room: `user` is then `bot:<id>`).
+pub(super) struct Scope {
+    pub(super) user: UserId,
+    pub(super) conversation: Conversation,
 }
 
 impl Scope {
@@ -119,7 +122,7 @@ impl Scope {
         }
     }
 
-    fn message_ref(&self, id: i64) -> MessageRef {
+    pub(super) fn message_ref(&self, id: i64) -> MessageRef {
         match self.conversation {
             Conversation::Private { .. } => MessageRef::Private(id),
             Conversation::Room(_) => MessageRef::Room(id),
@@ -140,7 +143,7 @@ impl Scope {
 
 impl Hub {
     /// The next change number.
-    fn next_seq(&mut self) -> i64 {
+    pub(super) fn next_seq(&mut self) -> i64 {
         self.seq += 1;
         self.seq
     }
@@ -180,7 +183,7 @@ impl Hub {
     }
 
     /// A message of this conversation, for an action on it.
-    fn stored_in(&self, scope: &Scope, id: i64) -> Result<StoredMessage, Refusal> {
+    pub(super) fn stored_in(&self, scope: &Scope, id: i64) -> Result<StoredMessage, Refusal> {
         match self.db.message(scope.message_ref(id)) {
             Ok(Some(m)) if scope.holds(&m) => Ok(m),
             Ok(_) => Err("no such message in this conversation"),
@@ -189,7 +192,7 @@ impl Hub {
     }
 
     /// The quote a reply carries, from the stored message it points at.
-    fn resolve_reply(&self, scope: &Scope, reply: ReplyRef) -> Result<Quote, Refusal> {
+    pub(super) fn resolve_reply(&self, scope: &Scope, reply: ReplyRef) -> Result<Quote, Refusal> {
         let found = match (reply, scope.room()) {
             (ReplyRef::Id(id), _) => self.stored_in(scope, id).ok(),
             (ReplyRef::Quote { sender_id, text }, Some(room)) => {
@@ -228,17 +231,36 @@ impl Hub {
         }
         let reply = reply_to.map(|r| self.resolve_reply(scope, r)).transpose()?;
         let sender_name = self.name_of(&scope.user);
+        self.post(scope, &sender_name, text, reply, client_id, None).map(|_| ())
+    }
+
+    /// Stores a new message and delivers it: the one way a message — a person's or a bot's —
+    /// enters a conversation. Mentions and unread counts are counted, every socket on the
+    /// conversation and every member's chat list hear of it once the batch commits. `alert`:
+    /// a bot's alert data, and the key that leaves it open. Returns the stored message.
+    pub(super) fn post(
+        &mut self,
+        scope: &Scope,
+        sender_name: &str,
+        text: String,
+        reply: Option<Quote>,
+        client_id: Option<String>,
+        alert: Option<(&AlertItem, Option<&str>)>,
+    ) -> Result<StoredMessage, Refusal> {
         let timestamp = iso_now();
         let seq = self.next_seq();
+        let alert_json = alert.map(|(item, _)| serde_json::to_string(item).unwrap_or_default());
         let new = NewMessage {
             thread: scope.thread(),
             sender_id: &scope.user,
-            sender_name: &sender_name,
+            sender_name,
             text: &text,
             timestamp: &timestamp,
             reply: reply.as_ref(),
             client_id: client_id.as_deref(),
             seq,
+            alert: alert_json.as_deref(),
+            alert_key: alert.and_then(|(_, key)| key),
         };
         let id = self.db.insert_message(&new).map_err(|e| self.not_saved(e))?;
         let mentions = match (scope.room(), id) {
@@ -276,13 +298,14 @@ impl Hub {
             deleted: false,
             client_id,
             seq,
+            alert: alert_json,
         };
         let meta = MessageMeta { seq, mentions, client_id: stored.client_id.clone(), ..MessageMeta::default() };
-        match self.render(stored, meta) {
+        match self.render(stored.clone(), meta) {
             Rendered::Private(item) => self.deliver_private(&scope.user, &item),
             Rendered::Room(item) => self.deliver_room(scope.room().cloned().unwrap_or_default(), &item),
         }
-        Ok(())
+        Ok(stored)
     }
 
     /// The frame a new message travels in, built from its stored row.
@@ -295,7 +318,10 @@ impl Hub {
 
     fn edit_message(&mut self, scope: &Scope, id: i64, text: String) -> Result<(), Refusal> {
         let m = self.stored_in(scope, id)?;
-        if m.sender_id != *scope.user {
+        // A bot's message is edited by those who manage the room's bots (to annotate an alert).
+        let bot_manager = super::bots::is_bot(&m.sender_id)
+            && scope.room().is_some_and(|room| self.may_manage_bots(room, &scope.user));
+        if m.sender_id != *scope.user && !bot_manager {
             return Err("only its author can edit a message");
         }
         if m.deleted {
@@ -390,7 +416,7 @@ impl Hub {
 
     /// Tells the conversation's sockets that a message changed; the chat lists too, if it is
     /// the conversation's latest.
-    fn announce_change(&mut self, scope: &Scope, m: StoredMessage) {
+    pub(super) fn announce_change(&mut self, scope: &Scope, m: StoredMessage) {
         let latest = self.is_latest(&scope.conversation, m.id);
         match (self.item(m), &scope.conversation) {
             (Rendered::Private(item), Conversation::Private { a, b }) => {
@@ -441,7 +467,7 @@ impl Hub {
         }
         self.broadcast(&recipients, &Event::Message(item));
         let level = self.private_level(&target, sender);
-        if !target_viewing && *sender != target && level.alerts(false, true) {
+        if !target_viewing && *sender != target && level.alerts(false, true, false) {
             let notify = Event::Notify {
                 id: item.id,
                 from_id: &item.sender_id,
@@ -634,17 +660,28 @@ impl Hub {
                     meta,
                 })
             }
-            MessageRef::Room(id) => Rendered::Room(RoomItem {
-                id,
-                user: m.sender_name.unwrap_or_else(|| self.name_of(&m.sender_id).to_string()),
-                text: m.text,
-                time,
-                created_at,
-                sender_id: m.sender_id,
-                room_id: m.to,
-                reply_to: quote,
-                meta,
-            }),
+            MessageRef::Room(id) => {
+                let user = m.sender_name.unwrap_or_else(|| self.name_of(&m.sender_id).to_string());
+                let bot = super::bots::bot_id(&m.sender_id).map(|id| BotRef { id: id.to_string(), name: user.clone() });
+                let alert =
+                    m.alert.as_deref().and_then(|json| serde_json::from_str::<AlertItem>(json).ok()).map(|mut a| {
+                        a.urgent = a.urgent();
+                        Box::new(a)
+                    });
+                Rendered::Room(RoomItem {
+                    id,
+                    user,
+                    text: m.text,
+                    time,
+                    created_at,
+                    sender_id: m.sender_id,
+                    room_id: m.to,
+                    reply_to: quote,
+                    bot,
+                    alert,
+                    meta,
+                })
+            }
         }
     }
 

@@ -17,6 +17,7 @@
 //! now.
 
 mod accounts;
+mod bots;
 mod chats;
 mod messages;
 mod presence;
@@ -26,6 +27,7 @@ mod sockets;
 
 pub use crate::db::Page;
 pub use crate::identity::{ConnId, RoomId, SessionUser, TokenHash, UserId};
+pub use bots::{MAX_BOT_NAME_CHARS, MAX_BOTS_PER_ROOM, Posted};
 pub use chats::MAX_QUERY_CHARS;
 pub use sockets::{SocketKind, SocketRequest, SocketTarget};
 
@@ -94,6 +96,8 @@ pub(crate) struct Limits {
     messages_per_user: Limiter<UserId>,
     /// Rooms created and members added, per user.
     room_changes_per_user: Limiter<UserId>,
+    /// Webhook posts per bot.
+    posts_per_bot: Limiter<Arc<str>>,
 }
 
 impl Limits {
@@ -105,6 +109,7 @@ impl Limits {
             register_per_address: Limiter::new(Rate::new(10, Duration::from_secs(300)), enabled),
             messages_per_user: Limiter::new(Rate::new(40, Duration::from_millis(50)), enabled),
             room_changes_per_user: Limiter::new(Rate::new(60, Duration::from_secs(2)), enabled),
+            posts_per_bot: Limiter::new(bots::POST_RATE, enabled),
         }
     }
 }
@@ -142,6 +147,7 @@ pub struct Hub {
     sockets: sockets::Sockets,
     presence: presence::Presence,
     rooms: rooms::Rooms,
+    bots: bots::Bots,
     limits: Limits,
     effects: Vec<Effect>,
     undo: Undo,
@@ -210,6 +216,7 @@ impl Hub {
             sockets: sockets::Sockets::default(),
             presence: presence::Presence::default(),
             rooms: rooms::Rooms::default(),
+            bots: bots::Bots::default(),
             effects: Vec::new(),
             undo: Undo::default(),
             seq: 0,
@@ -226,6 +233,7 @@ impl Hub {
     fn load(&mut self) -> rusqlite::Result<()> {
         self.accounts.load(&self.db)?;
         self.rooms.load(&self.db)?;
+        self.bots.load(&self.db)?;
         self.seq = self.db.latest_seq()?;
         Ok(())
     }

@@ -186,6 +186,10 @@ impl Rooms {
         self.by_id.get(room).map(|r| r.members.iter().map(|m| m.id.clone()).collect()).unwrap_or_default()
     }
 
+    pub fn room_name(&self, room: &str) -> Option<String> {
+        self.by_id.get(room).map(|r| r.name.clone())
+    }
+
     pub fn latest_id(&self, room: &str) -> Option<i64> {
         self.by_id.get(room).map(|r| r.latest_id)
     }
@@ -289,7 +293,7 @@ impl Hub {
 
     /// Creating rooms and adding members, per user: a burst, then a slow trickle — so no
     /// account can fill the files or someone's room list in a hurry.
-    fn take_room_budget(&mut self, user: &UserId) -> Result<(), ApiError> {
+    pub(super) fn take_room_budget(&mut self, user: &UserId) -> Result<(), ApiError> {
         let wait = self.limits.room_changes_per_user.take(user, std::time::Instant::now());
         wait.map_err(|wait| ApiError::TooManyRequests { retry_after: crate::limits::retry_after_secs(wait) })?;
         let refunded = user.clone();
@@ -313,6 +317,7 @@ impl Hub {
         let id = self.rooms.require_creator(room, user)?.id.clone();
         self.db.delete_room(&id).map_err(|e| self.internal(e))?;
         let Some(state) = self.rooms.by_id.remove(&id) else { return Ok(()) };
+        self.bots.forget_room(&id);
         for conn in self.sockets.in_room(&id).to_vec() {
             self.close_socket(conn, 4404, "room deleted");
         }

@@ -2,7 +2,7 @@
 //! seed's (`user`, `text`, `time`, `sender_id`, `room_id`, `reply_to`); fields we added only
 //! extend them, and optional ones are left out when empty so old clients read what they knew.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// `GET /api/me`.
@@ -100,8 +100,70 @@ pub struct RoomItem {
     pub room_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<QuoteItem>,
+    /// The bot that sent it (its `sender_id` is `bot:<id>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot: Option<BotRef>,
+    /// A bot's message: what the sending tool said besides the text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<Box<AlertItem>>,
     #[serde(flatten)]
     pub meta: MessageMeta,
+}
+
+/// A bot named in a message.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BotRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// What an incoming webhook said besides the text, as stored with the message (JSON) and
+/// sent with it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AlertItem {
+    /// The format it came in: `ntfy`, `gotify`, `slack`, `alertmanager`, `uptime_kuma`, `text`.
+    pub format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// 1 (min) to 5 (max), ntfy's scale; 3 is the default. 4 and 5 alert members whose level
+    /// is "mentions" (see `Level::alerts`).
+    pub priority: u8,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// An http(s) link the message points to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub click: Option<String>,
+    /// `firing` or `resolved` for tools that report both; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// A firing alert that was resolved since: when, and by which message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<i64>,
+    /// Set when sent (never stored): [`AlertItem::urgent`], so clients apply the same rule.
+    #[serde(default, skip_deserializing, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
+}
+
+impl AlertItem {
+    /// Whether it alerts members who asked for mentions only: high priority, and not the
+    /// good news of a resolution.
+    pub fn urgent(&self) -> bool {
+        self.priority >= 4 && self.status.as_deref() != Some("resolved")
+    }
+}
+
+/// A bot as its room's managers see it (`GET /api/rooms/{id}/bots`).
+#[derive(Debug, Clone, Serialize)]
+pub struct BotItem {
+    pub id: Arc<str>,
+    pub room_id: Arc<str>,
+    pub name: Arc<str>,
+    /// Whether it has a token (a revoked bot has none until it is rotated).
+    pub active: bool,
+    pub created_by: Arc<str>,
+    pub created_at: String,
 }
 
 /// Either kind of message, where both may appear.
