@@ -107,6 +107,14 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("scroll_bottom", "Scroll to the newest messages", "К новым сообщениям"),
     ("members", "Members", "Участники"),
     ("add_members", "Add people", "Добавить участников"),
+    ("bots", "Bots", "Боты"),
+    (
+        "bots_about",
+        "A bot posts what a tool sends (Uptime Kuma, Home Assistant, Healthchecks, Grafana…) into this room.",
+        "Бот пишет в эту комнату то, что присылает программа (Uptime Kuma, Home Assistant, Healthchecks, Grafana…).",
+    ),
+    ("bot_name", "New bot's name", "Имя нового бота"),
+    ("bot_create", "Create bot", "Создать бота"),
     ("delete_room", "Delete room", "Удалить комнату"),
     (
         "delete_room_question",

@@ -307,7 +307,8 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
             b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
+            // A `+` that form decoding of a query turned into a space is still a `+`.
+            b'+' | b'-' | b' ' => 62,
             b'/' | b'_' => 63,
             _ => return None,
         };

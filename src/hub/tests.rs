@@ -399,3 +399,26 @@ fn a_room_takes_at_most_its_bound_of_members() {
     let (by, id) = (owner.id.clone(), room.id.to_string());
     assert_eq!(ask(&mut hub, move |hub| hub.members(&by, &id)).unwrap().len(), rooms::MAX_MEMBERS_PER_ROOM);
 }
+
+#[test]
+fn urgent_alerts_reach_mentions_only_members_but_never_the_muted() {
+    use messages::Level;
+    // (level, mentioned, private, urgent) → alerts
+    for (level, mentioned, private, urgent, alerts) in [
+        (Level::All, false, false, false, true),
+        (Level::Mentions, false, false, false, false),
+        (Level::Mentions, true, false, false, true),
+        (Level::Mentions, false, true, false, true),
+        (Level::Mentions, false, false, true, true),
+        (Level::Nothing, true, true, true, false),
+    ] {
+        assert_eq!(level.alerts(mentioned, private, urgent), alerts, "{level:?} {mentioned} {private} {urgent}");
+    }
+    let mut alert = crate::protocol::AlertItem { priority: 4, ..Default::default() };
+    assert!(alert.urgent());
+    alert.status = Some("resolved".into());
+    assert!(!alert.urgent(), "a recovery is never urgent");
+    alert.status = Some("firing".into());
+    alert.priority = 3;
+    assert!(!alert.urgent());
+}

@@ -72,6 +72,11 @@ export const api = {
   addMember: (id, userId) => request('POST', `/api/rooms/${enc(id)}/add_user`, { user_id: userId }),
   removeMember: (id, userId) => request('POST', `/api/rooms/${enc(id)}/remove_user`, { user_id: userId }),
   members: (id) => request('GET', `/api/rooms/${enc(id)}/members`),
+  bots: (id) => request('GET', `/api/rooms/${enc(id)}/bots`),
+  createBot: (id, name) => request('POST', `/api/rooms/${enc(id)}/bots`, { name }),
+  rotateBot: (id, bot) => request('POST', `/api/rooms/${enc(id)}/bots/${enc(bot)}/rotate`),
+  revokeBot: (id, bot) => request('POST', `/api/rooms/${enc(id)}/bots/${enc(bot)}/revoke`),
+  deleteBot: (id, bot) => request('DELETE', `/api/rooms/${enc(id)}/bots/${enc(bot)}`),
   roomHistory: (id, page) => request('GET', `/api/rooms/${enc(id)}/history${pageQuery(page)}`),
 };
 

@@ -185,6 +185,17 @@ export class ChatView {
     this.relayout();
   }
 
+  /** Redraws a loaded message that changed (e.g. an alert marked resolved). */
+  replace(item) {
+    const old = this.nodes.get(item.id);
+    if (!old) return;
+    this.items.set(item.id, item);
+    const node = messageNode(item, this.ctx);
+    node.className = old.className;
+    old.replaceWith(node);
+    this.nodes.set(item.id, node);
+  }
+
   /** Marks my messages with from ≤ id ≤ upTo as read (✓✓). */
   markRead(from, upTo) {
     for (const id of this.ids) {

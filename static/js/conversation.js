@@ -145,6 +145,9 @@ export class Conversation {
         this.echoed(data);
         this.arrived(this.view.add([data], 'live'), true);
         break;
+      case 'room_message_updated':
+        if (this.kind === 'room' && data.message?.room_id === this.id) this.view.replace(data.message);
+        break;
       case 'read':
         if (this.kind === 'user' && data.reader_id === this.id) this.view.markOwnRead(data.up_to);
         break;

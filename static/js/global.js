@@ -93,7 +93,8 @@ export function startGlobal(hooks) {
         if (room) setRoomUnread(roomId, (room.unread || 0) + 1);
         const mentioned = (message.mentions || []).includes(me);
         const level = room?.notify || 'all';
-        if (level === 'none' || (level === 'mentions' && !mentioned)) break;
+        // As the server's Level::alerts: a bot's urgent alert reaches "mentions" too.
+        if (level === 'none' || (level === 'mentions' && !mentioned && !message.alert?.urgent)) break;
         notify({
           title: t('newMessageIn', { name: message.user, room: room?.name ?? '' }),
           body: message.text || '',

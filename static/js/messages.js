@@ -2,6 +2,7 @@
 // replies to, local time and — for my own private messages — the ✓ / ✓✓ receipt. All user
 // text goes in through textContent.
 
+import { alertBlock, alertLink } from './bots.js';
 import { colorOf, el } from './dom.js';
 import { t } from './i18n.js';
 import { dayLabel, fullTime, messageDate, shortTime } from './time.js';
@@ -58,11 +59,14 @@ export function messageNode(item, ctx) {
     attrs: { 'aria-label': own ? t('you') : t('messageFrom', { name: item.user }) },
   });
   node.dataset.color = String(colorOf(item.sender_id));
+  if (item.bot) node.classList.add('from-bot');
 
   const bubble = el('div', { class: 'bubble' });
   if (inRoom && !own) bubble.append(el('span', { class: 'sender', text: item.user }));
+  if (item.bot) bubble.append(alertBlock(item));
   if (item.reply_to) bubble.append(quoteBlock(item.reply_to, ctx.onJump));
   bubble.append(el('p', { class: 'text', text: item.text }));
+  if (item.bot) bubble.append(alertLink(item));
 
   const time = el('time', { text: shortTime(item), title: fullTime(item) });
   if (date) time.dateTime = date.toISOString();

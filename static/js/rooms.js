@@ -2,6 +2,7 @@
 // it; the creator adds and removes people), and deleting a room (creator only).
 
 import { api } from './api.js';
+import { BotManager } from './bots.js';
 import { avatar, byId, el } from './dom.js';
 import { t } from './i18n.js';
 import { closeDialog, openDialog, setError, setupDialog } from './modals.js';
@@ -20,6 +21,7 @@ export class RoomDialogs {
     this.deleteDialog = setupDialog(byId('delete-dialog'));
     this.membersRoom = null;
     this.members = [];
+    this.bots = new BotManager(byId('room-bots'));
     this.deleteRoomId = null;
 
     byId('new-room').addEventListener('click', () => this.openCreate());
@@ -76,6 +78,8 @@ export class RoomDialogs {
     setError(byId('members-error'), '');
     this.renderMembers();
     openDialog(this.membersDialog);
+    // Whoever may manage the room's bots: its creator (the server decides, see may_manage_bots).
+    this.bots.show(roomId, this.isCreator(roomId));
     await this.loadMembers();
   }
 

@@ -22,6 +22,8 @@ let browser;
 let aliceState;
 let bobId;
 let roomId;
+/** Bots made by the audits (a room holds 10). */
+let bots = 0;
 
 before(async () => {
   ({ server, browser } = await startSession());
@@ -51,6 +53,19 @@ before(async () => {
   await message(alice.page, 'The tomatoes are ripe.').locator('.reply-button').click();
   await send(alice.page, 'I will bring a basket.');
   await expectVisible(message(alice.page, 'I will bring a basket.').locator('.quote'));
+  // A bot's alert and its recovery (a reply, the alert marked resolved).
+  const created = await alice.page.evaluate(async (room) => {
+    const response = await fetch(`/api/rooms/${encodeURIComponent(room)}/bots`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Greenhouse' }),
+    });
+    return response.json();
+  }, roomId);
+  for (const status of ['down', 'up']) {
+    const query = `?id=greenhouse&status=${status}&title=Greenhouse&priority=5&tags=thermometer&click=http://greenhouse.lan/`;
+    const response = await fetch(`${server.url}/hooks/${created.token}${query}`, { method: 'POST', body: `Greenhouse is ${status}` });
+    assert.equal(response.status, 200);
+  }
+  await expectVisible(message(alice.page, 'Greenhouse is up').locator('.quote'));
   aliceState = await alice.context.storageState();
   await alice.context.close();
   await bob.context.close();
@@ -121,13 +136,21 @@ for (const colorScheme of ['light', 'dark']) {
 
         await page.goto(`/index#room/${encodeURIComponent(roomId)}`);
         await expectVisible(message(page, 'I will bring a basket.').locator('.quote'));
-        found.push(...await audit(page, label('room with a reply')));
+        await expectVisible(message(page, 'Greenhouse is down').locator('.alert-state'));
+        found.push(...await audit(page, label('room with a reply and a bot\'s alerts')));
         await shot(page, 'room');
 
         await openDialog(page, page.locator('#members-button'), '#members-dialog');
         await expectVisible(page.locator('#member-list .member').nth(1));
-        found.push(...await audit(page, label('members dialog')));
+        await expectVisible(page.locator('#room-bots .bot-row'));
+        found.push(...await audit(page, label('members dialog with bots')));
         await shot(page, 'members');
+        // A new bot's token, shown once with the URLs for each tool.
+        bots += 1;
+        await page.locator('#bot-name').fill(`Bot ${bots}`);
+        await page.locator('#room-bots .bot-form button').click();
+        await expectVisible(page.locator('#room-bots .bot-token'));
+        found.push(...await audit(page, label('a new bot\'s token')));
         await page.keyboard.press('Escape');
         await openDialog(page, page.locator('#delete-room-button'), '#delete-dialog');
         found.push(...await audit(page, label('delete dialog')));

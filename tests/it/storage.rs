@@ -57,7 +57,7 @@ fn legacy_data_migrates_in_place_and_nothing_is_lost() {
     assert_eq!(count(&rooms, "room_messages"), 6);
     let users = open_db(dir, "users.db");
     assert_eq!(count(&users, "users"), 3);
-    for (db, file, latest) in [(&users, "users.db", 2), (&chat, "chathistory.db", 2), (&rooms, "rooms.db", 2)] {
+    for (db, file, latest) in [(&users, "users.db", 3), (&chat, "chathistory.db", 2), (&rooms, "rooms.db", 3)] {
         let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, latest, "{file}");
         let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
@@ -155,7 +155,7 @@ fn a_schema_newer_than_the_binary_is_refused() {
         Ok(_) => panic!("a newer schema must be refused"),
         Err(log) => log,
     };
-    assert!(log.contains("rooms.db has schema version 7, but this mychat knows versions up to 2"), "{log}");
+    assert!(log.contains("rooms.db has schema version 7, but this mychat knows versions up to 3"), "{log}");
     let chat = open_db(data.path(), "chathistory.db");
     let sender: String = chat.query_row("SELECT sender FROM messages WHERE id = 1", [], |r| r.get(0)).unwrap();
     assert_eq!(sender, "alice", "nothing was migrated");
