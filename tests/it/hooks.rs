@@ -283,6 +283,19 @@ fn every_format_and_way_of_authenticating_posts_as_the_bot() {
     assert_eq!(history.len(), 17);
     assert!(history.iter().all(|m| m["bot"]["id"] == lab.bot.as_str()));
     assert_eq!(lab.bob_unread(), 17);
+    // Searched like any message, under the bot's name.
+    let found = lab.bob.get_json("/api/search?q=nightly");
+    assert!(found["messages"].as_array().unwrap().iter().any(|h| h["sender_name"] == "Monitor"), "{found}");
+    // The room's creator may edit a bot's message (to annotate an alert); another member may not.
+    let last = history.last().unwrap()["id"].clone();
+    ws.send_json(&json!({ "type": "edit", "id": last, "text": "not mine" }));
+    assert!(ws.recv_type("error")["error"].as_str().unwrap().contains("author"));
+    let a = lab.alice.me()["id"].as_str().unwrap().to_string();
+    let mut alice_ws = lab.alice.ws(&format!("/ws/room/{}/{a}", lab.room));
+    alice_ws.send_json(&json!({ "type": "edit", "id": last, "text": "router back up, checked the cable" }));
+    let edited = ws.recv_type("room_message_updated");
+    assert_eq!(edited["message"]["text"], "router back up, checked the cable");
+    assert_eq!(edited["message"]["bot"]["name"], "Monitor", "still the bot's message");
 }
 
 #[test]
