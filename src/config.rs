@@ -374,6 +374,22 @@ mod tests {
     }
 
     #[test]
+    fn metrics_are_off_unless_asked_for() {
+        let serve = |list: &[&str]| match parse(args(list), |_| None) {
+            Ok(Invocation::Serve(c)) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(serve(&[]).metrics, Metrics::Off);
+        assert_eq!(serve(&["--metrics", "on"]).metrics, Metrics::On);
+        let separate = Metrics::Separate("127.0.0.1:9101".into());
+        assert_eq!(serve(&["--metrics-addr", "127.0.0.1:9101"]).metrics, separate);
+        assert_eq!(serve(&["--metrics-addr", "127.0.0.1:9101", "--metrics", "on"]).metrics, separate);
+        assert_eq!(serve(&["--metrics-token", "long-enough"]).metrics_token.as_deref(), Some("long-enough"));
+        assert!(parse(args(&["--metrics-token", "short"]), |_| None).is_err());
+        assert!(parse(args(&["--metrics-addr", "nowhere"]), |_| None).is_err());
+    }
+
+    #[test]
     fn parses_commands_and_durations() {
         assert!(matches!(parse(args(&["backup", "/x"]), |_| None), Ok(Invocation::Backup(_, _))));
         assert!(matches!(parse(args(&["--version"]), |_| None), Ok(Invocation::Version)));
