@@ -24,6 +24,16 @@ use serde_json::json;
 /// How long ntfy says a message is kept (its default cache duration), for its replies.
 const NTFY_EXPIRES: i64 = 43_200;
 
+/// A path as it may be logged: a bot token in it (`/hooks/{token}`, an ntfy topic) is a
+/// secret, and becomes `mcb_…`.
+pub fn redacted(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.starts_with("/hooks/") || !path.contains("mcb_") {
+        return path.into();
+    }
+    let parts: Vec<&str> = path.split('/').map(|s| if s.starts_with("mcb_") { "mcb_…" } else { s }).collect();
+    parts.join("/").into()
+}
+
 /// Which family's reply shapes an endpoint uses.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Family {

@@ -100,7 +100,7 @@ pub fn serve(ctx: &Ctx, accepted: Accepted) {
                     "{} {} {} {} {}B {:.1}ms",
                     request.peer,
                     request.method,
-                    request.path,
+                    hooks::redacted(&request.path),
                     response.status,
                     response.body().len(),
                     started.elapsed().as_secs_f64() * 1000.0

@@ -296,6 +296,9 @@ fn every_format_and_way_of_authenticating_posts_as_the_bot() {
     let edited = ws.recv_type("room_message_updated");
     assert_eq!(edited["message"]["text"], "router back up, checked the cable");
     assert_eq!(edited["message"]["bot"]["name"], "Monitor", "still the bot's message");
+    // The token, in so many paths, never reaches the log.
+    assert!(lab.server.wait_for_log("/hooks/mcb_…", Duration::from_secs(5)));
+    assert!(!lab.server.log().contains(&token), "a bot token was logged");
 }
 
 #[test]
