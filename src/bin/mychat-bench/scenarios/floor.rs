@@ -63,7 +63,7 @@ pub fn run(ctx: &mut Ctx) -> Result<Outcome, String> {
         }
         Ok(bytes)
     });
-    let frame = vec![b'x'; FRAME_BYTES];
+    let frame = [b'x'; FRAME_BYTES];
     let rounds = (rate * duration.as_secs_f64()).ceil() as u64;
     let (started, cpu_before) = (Instant::now(), thread_cpu());
     let mut sent = 0u64;
