@@ -7,11 +7,13 @@
 //! commits it once the batch is done, and only then are its effects (acks, deliveries) released.
 
 mod chat;
+mod files;
 mod migrate;
 mod rooms;
 mod users;
 
 pub use chat::PrivateMessage;
+pub use files::{FileRow, MessageKind, Released, released};
 
 pub use migrate::fold_name;
 pub use rooms::{Quote, RoomMessage, RoomRecord};
