@@ -72,6 +72,7 @@ pub fn run(store: Store, registry: Box<dyn Registry>, nudges: Receiver<Nudge>) {
 fn collect_orphans(store: &Store, registry: &dyn Registry) {
     while let Some(hashes) = registry.take_orphans(BATCH) {
         if hashes.is_empty() {
+            log::debug!("janitor: no unreferenced files");
             return;
         }
         let full = hashes.len() == BATCH;
@@ -83,6 +84,7 @@ fn collect_orphans(store: &Store, registry: &dyn Registry) {
 }
 
 fn trash(store: &Store, registry: &dyn Registry, hashes: Vec<ContentHash>) {
+    log::debug!("janitor: {} unreferenced files to the trash", hashes.len());
     for hash in &hashes {
         match store.trash(hash) {
             Ok(true) => log::debug!("file {hash} moved to the trash"),

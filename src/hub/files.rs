@@ -137,12 +137,14 @@ impl FileState {
 /// `1.5 MiB`, for limit messages.
 pub fn human_size(bytes: i64) -> String {
     let b = bytes.max(0) as f64;
-    match bytes {
-        n if n < 1 << 10 => format!("{n} B"),
-        n if n < 1 << 20 => format!("{:.0} KiB", b / 1024.0),
-        n if n < 1 << 30 => format!("{:.1} MiB", b / 1048576.0),
-        _ => format!("{:.1} GiB", b / 1073741824.0),
-    }
+    let (value, unit) = match bytes {
+        n if n < 1 << 10 => return format!("{n} B"),
+        n if n < 1 << 20 => (b / 1024.0, "KiB"),
+        n if n < 1 << 30 => (b / 1048576.0, "MiB"),
+        _ => (b / 1073741824.0, "GiB"),
+    };
+    let text = format!("{value:.1}");
+    format!("{} {unit}", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 fn attachment_item(f: &FileRow) -> AttachmentItem {

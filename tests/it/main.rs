@@ -6,6 +6,7 @@ mod accounts;
 mod command_line;
 mod cross;
 mod durability;
+mod files;
 mod fuzz_regressions;
 mod hardening;
 mod http_front;
