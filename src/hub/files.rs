@@ -573,7 +573,7 @@ impl Hub {
         self.expire_files_at(now, unix_now());
     }
 
-    fn expire_files_at(&mut self, now: Instant, now_unix: i64) {
+    pub(super) fn expire_files_at(&mut self, now: Instant, now_unix: i64) {
         let retention = self.config.file_retention;
         let every = retention
             .map_or(Duration::from_secs(60), |r| (r / 2).clamp(Duration::from_secs(1), Duration::from_secs(60)));
