@@ -6,8 +6,11 @@ use super::response::Response;
 use crate::error::ApiError;
 use crate::http::request::Request;
 use crate::hub::{Page, SessionUser, UserId};
-use serde::Deserialize;
+use crate::identity::MessageRef;
+use crate::protocol::AttachmentItem;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
@@ -91,7 +94,33 @@ pub fn history(ctx: &Ctx, request: &Request, user: &str, target: &str) -> Result
     let user = require_self(request, ctx, user)?.id;
     let page = page(request)?;
     let target = target.to_string();
-    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.history(&user, &target, page))??))
+    let page = ctx.hub.ask(move |hub| {
+        let items = hub.history(&user, &target, page)?;
+        let refs: Vec<MessageRef> = items.iter().map(|m| MessageRef::Private(m.id)).collect();
+        let attachments = hub.attachments_of(&refs);
+        Ok::<_, ApiError>(with_attachments(items, |m| MessageRef::Private(m.id), attachments))
+    })??;
+    Ok(Response::json(200, &page))
+}
+
+/// History items with each message's `attachments` (only where it has some). A stopgap until the
+/// message pipeline carries attachments in its items; the JSON is what it will send.
+fn with_attachments<T: Serialize>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> MessageRef,
+    mut attachments: HashMap<MessageRef, Vec<AttachmentItem>>,
+) -> Vec<serde_json::Value> {
+    items
+        .into_iter()
+        .map(|item| {
+            let files = attachments.remove(&key(&item));
+            let mut value = serde_json::to_value(item).unwrap_or(serde_json::Value::Null);
+            if let (Some(files), Some(map)) = (files, value.as_object_mut()) {
+                map.insert("attachments".into(), serde_json::to_value(files).unwrap_or_default());
+            }
+            value
+        })
+        .collect()
 }
 
 fn caller(ctx: &Ctx, request: &Request) -> Result<UserId, ApiError> {
@@ -169,5 +198,11 @@ pub fn room_history(ctx: &Ctx, request: &Request, room: &str) -> Result<Response
     let user = caller(ctx, request)?;
     let page = page(request)?;
     let room = room.to_string();
-    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.room_history(&user, &room, page))??))
+    let page = ctx.hub.ask(move |hub| {
+        let items = hub.room_history(&user, &room, page)?;
+        let refs: Vec<MessageRef> = items.iter().map(|m| MessageRef::Room(m.id)).collect();
+        let attachments = hub.attachments_of(&refs);
+        Ok::<_, ApiError>(with_attachments(items, |m| MessageRef::Room(m.id), attachments))
+    })??;
+    Ok(Response::json(200, &page))
 }

@@ -220,12 +220,14 @@ export class Conversation {
    * While the conversation's socket is still opening for the first time, it waits in the
    * outbox instead.
    */
-  send(text, replyTo) {
+  send(text, replyTo, attachments = []) {
     let frame = text;
-    if (this.kind === 'room') {
-      // Always JSON in rooms: a typed text that looks like a frame must stay text.
+    if (this.kind === 'room' || attachments.length) {
+      // Always JSON in rooms: a typed text that looks like a frame must stay text. A message
+      // with files is JSON everywhere: {text (the caption, may be empty), attachments: [ids]}.
       const json = { text };
       if (replyTo) json.reply_to = { id: replyTo.id };
+      if (attachments.length) json.attachments = attachments;
       frame = JSON.stringify(json);
     }
     if (this.socket.send(frame)) {
