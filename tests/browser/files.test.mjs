@@ -155,26 +155,34 @@ test('attachments show in history with their shape, and the viewer moves between
   const bubble = b.locator('#message-list .msg', { hasText: 'Holiday pictures' });
   await expectCount(bubble.locator('.attachment-image'), 3);
   // The box has the photo's aspect ratio before it loads: 1200×600 is twice as wide as high.
-  const first = bubble.locator('.attachment-img').first();
-  assert.equal(await first.getAttribute('width'), '300');
-  assert.equal(await first.getAttribute('height'), '150');
+  const wide = bubble.locator('.attachment-img[alt="wide.png"]');
+  assert.equal(await wide.getAttribute('width'), '300');
+  assert.equal(await wide.getAttribute('height'), '150');
+  const tall = bubble.locator('.attachment-img[alt="tall.png"]');
+  assert.equal(await tall.getAttribute('width'), '160');
+  assert.equal(await tall.getAttribute('height'), '320');
   await expectText(bubble.locator('.attachment-file .file-name'), 'notes.txt');
   assert.match(await bubble.locator('.attachment-file').getAttribute('href'), /^\/api\/files\/\d+$/);
-  await eventually(async () => assert.ok(await first.evaluate((img) => img.complete && img.naturalWidth > 0)));
+  await eventually(async () => assert.ok(await wide.evaluate((img) => img.complete && img.naturalWidth > 0)));
   await screenshot(b, 'files-bubble-desktop');
 
+  // The viewer goes through the photos in the order they were uploaded.
+  const names = await bubble.locator('.attachment-img').evaluateAll((imgs) => imgs.map((img) => img.alt));
+  const widths = { 'wide.png': 1200, 'tall.png': 300, 'screenshot.png': 200 };
   await bubble.locator('.attachment-image').first().click();
   const viewer = b.locator('#viewer');
   await expectVisible(viewer);
   await expectText(b.locator('#viewer-count'), '1 of 3');
-  await expectText(b.locator('#viewer-name'), 'wide.png');
+  await expectText(b.locator('#viewer-name'), names[0]);
   assert.ok(await b.locator('#viewer-prev').isDisabled());
   await b.keyboard.press('ArrowRight');
-  await expectText(b.locator('#viewer-name'), 'tall.png');
+  await expectText(b.locator('#viewer-name'), names[1]);
   await b.locator('#viewer-next').click();
   await expectText(b.locator('#viewer-count'), '3 of 3');
+  await expectText(b.locator('#viewer-name'), names[2]);
+  assert.ok(await b.locator('#viewer-next').isDisabled());
   assert.match(await b.locator('#viewer-download').getAttribute('href'), /^\/api\/files\/\d+$/);
-  await eventually(async () => assert.ok(await b.locator('#viewer-image').evaluate((img) => img.complete && img.naturalWidth === 200)));
+  await eventually(async () => assert.equal(await b.locator('#viewer-image').evaluate((img) => img.complete && img.naturalWidth), widths[names[2]]));
   await screenshot(b, 'files-viewer-desktop');
   await b.keyboard.press('Escape');
   await expectHidden(viewer);
