@@ -554,7 +554,7 @@ fn backups_carry_the_files_and_restore() {
 #[test]
 #[ignore]
 fn upload_figures() {
-    let server = Server::start(&["--log", "warn"]);
+    let server = Server::start(&[]);
     let (alice, a) = user(&server, "alice");
     let pid = server.pid();
     let rss_before = rss_kib(pid);
