@@ -53,6 +53,20 @@ pub struct Config {
     pub assets_dir: Option<PathBuf>,
     /// How long after sending a message its author may edit or delete it; `None`: always.
     pub edit_window: Option<Duration>,
+    /// The largest upload, in bytes.
+    pub max_file_size: u64,
+    /// What one user's uploads may take in all, in bytes.
+    pub user_file_quota: u64,
+    /// What all stored files (and thumbnails) may take, in bytes.
+    pub total_file_quota: u64,
+    /// Uploads are refused when they would leave less free disk space than this.
+    pub min_free_space: u64,
+    /// Files older than this are deleted (`None`: kept until their message, room or uploader is).
+    pub file_retention: Option<Duration>,
+    /// Uploads in progress at once, server-wide (then 503).
+    pub max_uploads: usize,
+    /// Threads making thumbnails.
+    pub thumbnail_threads: usize,
 }
 
 impl Default for Config {
@@ -77,6 +91,13 @@ impl Default for Config {
             durability: Durability::Normal,
             assets_dir: None,
             edit_window: None,
+            max_file_size: 25 << 20,
+            user_file_quota: 2 << 30,
+            total_file_quota: 10 << 30,
+            min_free_space: 1 << 30,
+            file_retention: None,
+            max_uploads: 4,
+            thumbnail_threads: 1,
         }
     }
 }
@@ -126,6 +147,21 @@ const OPTIONS: &[Opt] = &[
         help: "drop a WebSocket peer silent this long (pinged at a quarter of it) [75s]",
     },
     Opt { flag: "durability", value: "normal|full", help: "full: fsync every commit, survives power loss [normal]" },
+    Opt { flag: "max-file-size", value: "SIZE", help: "the largest upload, e.g. 25M [25M]" },
+    Opt { flag: "user-file-quota", value: "SIZE", help: "what one user's uploads may take in all [2G]" },
+    Opt { flag: "total-file-quota", value: "SIZE", help: "what all uploaded files may take [10G]" },
+    Opt {
+        flag: "min-free-space",
+        value: "SIZE",
+        help: "refuse uploads that would leave less free disk space than this [1G]",
+    },
+    Opt {
+        flag: "file-retention",
+        value: "DURATION|off",
+        help: "delete uploaded files older than this, e.g. 365d [off]",
+    },
+    Opt { flag: "max-uploads", value: "N", help: "uploads in progress at once, then 503 [4]" },
+    Opt { flag: "thumbnail-threads", value: "N", help: "threads making thumbnails of photos [1]" },
     Opt {
         flag: "edit-window",
         value: "DURATION|off",
@@ -255,6 +291,17 @@ fn apply(config: &mut Config, flag: &str, value: &str) -> Result<(), String> {
         }
         "assets-dir" => config.assets_dir = Some(PathBuf::from(value)),
         "edit-window" => config.edit_window = if value == "off" { None } else { Some(duration(value)?) },
+        "max-file-size" => config.max_file_size = size(value)?,
+        "user-file-quota" => config.user_file_quota = size(value)?,
+        "total-file-quota" => config.total_file_quota = size(value)?,
+        "min-free-space" => {
+            config.min_free_space = if value == "0" { 0 } else { size(value)? };
+        }
+        "file-retention" => {
+            config.file_retention = if value.eq_ignore_ascii_case("off") { None } else { Some(duration(value)?) };
+        }
+        "max-uploads" => config.max_uploads = count(value, 1, 1024)?,
+        "thumbnail-threads" => config.thumbnail_threads = count(value, 1, 64)?,
         _ => return Err("unknown option".into()),
     }
     Ok(())
@@ -277,6 +324,29 @@ fn switch(value: &str) -> Result<bool, String> {
         "off" | "false" | "0" | "no" => Ok(false),
         _ => Err("expected on or off".into()),
     }
+}
+
+/// Bytes: `512K`, `25M`, `2G`, `1T` (powers of 1024; `MiB`, `MB` and the like read the same), or
+/// a plain number of bytes.
+fn size(value: &str) -> Result<u64, String> {
+    let value = value.trim();
+    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let (digits, unit) = value.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| "expected e.g. 512K, 25M or 2G".to_string())?;
+    let unit = unit.trim().to_ascii_uppercase();
+    let shift = match unit.trim_end_matches('B').trim_end_matches('I') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err("unit must be K, M, G or T".into()),
+    };
+    let bytes = n.checked_mul(1 << shift).ok_or("too large")?;
+    if bytes == 0 {
+        return Err("must be more than zero".into());
+    }
+    Ok(bytes)
 }
 
 /// `90s`, `15m`, `12h`, `14d`, or plain seconds.
@@ -340,5 +410,22 @@ mod tests {
             panic!("expected serve")
         };
         assert!(!c.rate_limits);
+    }
+
+    #[test]
+    fn parses_file_sizes_and_retention() {
+        assert_eq!(size("25M"), Ok(25 << 20));
+        assert_eq!(size("2GiB"), Ok(2 << 30));
+        assert_eq!(size("512kb"), Ok(512 << 10));
+        assert_eq!(size("1000"), Ok(1000));
+        assert!(size("0").is_err() && size("5X").is_err() && size("M").is_err());
+        let Ok(Invocation::Serve(c)) = parse(args(&["--file-retention", "365d", "--min-free-space", "0"]), |_| None)
+        else {
+            panic!("expected serve")
+        };
+        assert_eq!(c.file_retention, Some(Duration::from_secs(365 * 86_400)));
+        assert_eq!(c.min_free_space, 0);
+        let Ok(Invocation::Serve(c)) = parse(args(&["--file-retention", "off"]), |_| None) else { panic!() };
+        assert_eq!(c.file_retention, None);
     }
 }

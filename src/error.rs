@@ -28,6 +28,10 @@ pub enum ApiError {
     LengthRequired,
     /// 413: the body is over the limit.
     PayloadTooLarge,
+    /// 413: an upload over one of the file limits; the text says which, for the user to read.
+    TooLarge(Cow<'static, str>),
+    /// 410: it existed and was deleted on purpose (an expired file).
+    Gone(&'static str),
     /// 431: the request head is over the limit.
     HeadersTooLarge,
     /// 429: too many attempts; try again after this many seconds.
@@ -53,7 +57,8 @@ impl ApiError {
             ApiError::Timeout => 408,
             ApiError::Conflict(_) => 409,
             ApiError::LengthRequired => 411,
-            ApiError::PayloadTooLarge => 413,
+            ApiError::PayloadTooLarge | ApiError::TooLarge(_) => 413,
+            ApiError::Gone(_) => 410,
             ApiError::HeadersTooLarge => 431,
             ApiError::TooManyRequests { .. } => 429,
             ApiError::Unavailable(_) => 503,
@@ -65,7 +70,8 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::BadRequest(m) => f.write_str(m),
+            ApiError::BadRequest(m) | ApiError::TooLarge(m) => f.write_str(m),
+            ApiError::Gone(m) => f.write_str(m),
             ApiError::NotLoggedIn => f.write_str("not logged in"),
             ApiError::WrongCredentials => f.write_str("wrong user name or password"),
             ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::Conflict(m) => f.write_str(m),

@@ -32,6 +32,7 @@ pub mod config;
 pub mod datalock;
 pub mod db;
 pub mod error;
+pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;

@@ -7,6 +7,7 @@ use crate::assets::Assets;
 use crate::auth::Passwords;
 use crate::config::Config;
 use crate::db::Db;
+use crate::http::files::Files;
 use crate::http::{self, Ctx};
 use crate::hub::{Command, Hub, HubClient};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -36,8 +37,12 @@ pub fn run(config: Config) -> Result<(), String> {
     // Held until this function returns: one server per data directory.
     let _lock = crate::datalock::lock(&config.data_dir)?;
     let db = Db::open(&config.data_dir, config.durability).map_err(|e| e.to_string())?;
-    let hub = Hub::new(db, config.clone()).map_err(|e| format!("loading the database: {e}"))?;
+    let mut hub = Hub::new(db, config.clone()).map_err(|e| format!("loading the database: {e}"))?;
     let (hub_tx, hub_rx) = crossbeam_channel::bounded(HUB_QUEUE);
+    let (nudge_tx, nudges) = crossbeam_channel::bounded(16);
+    hub.set_janitor(nudge_tx);
+    let files = Files::start(&config, HubClient::new(hub_tx.clone()), nudges)
+        .map_err(|e| format!("preparing the file store in {}: {e}", config.data_dir.display()))?;
     let hub_thread = thread::Builder::new()
         .name("hub".into())
         .stack_size(HUB_STACK)
@@ -55,6 +60,7 @@ pub fn run(config: Config) -> Result<(), String> {
         passwords: Passwords::new(config.hash_concurrency),
         assets: Assets::new(config.assets_dir.clone()),
         waiting: work_rx.clone(),
+        files,
     });
     for index in 0..config.workers {
         spawn_worker(ctx.clone(), work_rx.clone(), index);

@@ -104,6 +104,15 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("message_placeholder", "Write a message…", "Напишите сообщение…"),
     ("composer_hint", "Enter sends, Shift+Enter starts a new line", "Enter — отправить, Shift+Enter — новая строка"),
     ("send", "Send", "Отправить"),
+    ("attach_file", "Attach files", "Прикрепить файлы"),
+    ("attach_photo", "Attach photos", "Прикрепить фото"),
+    ("take_photo", "Take a photo", "Сделать снимок"),
+    ("uploads", "Files to send", "Файлы к отправке"),
+    ("drop_here", "Drop files to send them here", "Перетащите файлы сюда, чтобы отправить"),
+    ("viewer", "Photo viewer", "Просмотр фото"),
+    ("previous_image", "Previous photo", "Предыдущее фото"),
+    ("next_image", "Next photo", "Следующее фото"),
+    ("download", "Download", "Скачать"),
     ("scroll_bottom", "Scroll to the newest messages", "К новым сообщениям"),
     ("members", "Members", "Участники"),
     ("add_members", "Add people", "Добавить участников"),
@@ -170,6 +179,7 @@ impl Html {
 }
 
 /// A value for a placeholder.
+#[derive(Clone, Copy)]
 pub enum Value<'a> {
     Text(&'a str),
     Markup(&'a Html),

@@ -6,12 +6,14 @@
 //! Writes are batched by the hub: the first write of a batch opens a transaction, the hub
 //! commits it once the batch is done, and only then are its effects (acks, deliveries) released.
 
+mod files;
 mod messages;
 mod migrate;
 mod private;
 mod rooms;
 mod users;
 
+pub use files::{FileRow, MessageKind, Released, released};
 pub use messages::{NewMessage, Quote, StoredMessage, Thread};
 
 pub use private::{Partner, UNREAD_CAP};
@@ -195,6 +197,21 @@ impl Db {
             self.in_transaction = true;
         }
         Ok(&self.conn)
+    }
+
+    /// Opens a unit of writes inside the batch that the caller ends with [`Db::end_unit`]:
+    /// kept, or taken back when a later step of the same action fails (for steps that are not
+    /// all the database's, as `atomically` needs).
+    pub fn begin_unit(&mut self) -> DbResult<()> {
+        self.writing()?.execute_batch("SAVEPOINT unit")
+    }
+
+    pub fn end_unit(&mut self, keep: bool) -> DbResult<()> {
+        if keep {
+            self.conn.execute_batch("RELEASE unit")
+        } else {
+            self.conn.execute_batch("ROLLBACK TO unit; RELEASE unit")
+        }
     }
 
     /// Runs several writes as one unit inside the batch: all of them or none.

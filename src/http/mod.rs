@@ -3,6 +3,7 @@
 //! ([`upgrade`]). Every bad request gets its status and the worker moves on.
 
 pub mod api;
+pub mod files;
 pub mod form;
 pub mod language;
 pub mod pages;
@@ -33,6 +34,8 @@ pub struct Ctx {
     pub assets: Assets,
     /// The queue of accepted connections, to see whether others are waiting.
     pub waiting: WorkQueue,
+    /// The file store, the thumbnail pool and the download senders.
+    pub files: files::Files,
 }
 
 /// The session cookie's name: `__Host-` prefixed (and `Secure`) over TLS.
@@ -67,6 +70,18 @@ impl Ctx {
     }
 }
 
+fn log_request(request: &Request, status: u16, bytes: u64, started: Instant) {
+    log::info!(
+        "{} {} {} {} {}B {:.1}ms",
+        request.peer,
+        request.method,
+        request.path,
+        status,
+        bytes,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+}
+
 /// Serves one client connection until it closes, idles out, or becomes a WebSocket.
 pub fn serve(ctx: &Ctx, accepted: Accepted) {
     let Accepted { stream, peer, permit, accepted_at } = accepted;
@@ -86,20 +101,49 @@ pub fn serve(ctx: &Ctx, accepted: Accepted) {
             }
         };
         let started = Instant::now();
+        if request::streams_body(&request) {
+            // An upload: its body is streamed to disk by its handler, or left unread if refused.
+            let files::UploadAnswer { response, body_read } = files::upload(ctx, &mut conn, &request);
+            let keep_alive = body_read && request.keep_alive() && response.status < 500;
+            let written = response.write_to(&mut conn.stream, false, keep_alive, request.https);
+            log_request(&request, response.status, response.body().len() as u64, started);
+            if !body_read {
+                conn.linger(files::LINGER);
+                return;
+            }
+            if written.is_err() || !keep_alive {
+                return;
+            }
+            wait = Wait::KeepAlive;
+            continue;
+        }
         match routes::route(ctx, &request) {
             routes::Outcome::Respond(response) => {
                 let keep_alive = request.keep_alive() && response.status < 500;
                 let head_only = request.is_head();
                 let written = response.write_to(&mut conn.stream, head_only, keep_alive, request.https);
-                log::info!(
-                    "{} {} {} {} {}B {:.1}ms",
-                    request.peer,
-                    request.method,
-                    request.path,
-                    response.status,
-                    response.body().len(),
-                    started.elapsed().as_secs_f64() * 1000.0
-                );
+                log_request(&request, response.status, response.body().len() as u64, started);
+                if written.is_err() || !keep_alive {
+                    return;
+                }
+            }
+            routes::Outcome::Download(download) => {
+                let (status, length) = (download.response.status, download.length());
+                if download.is_big(&request) {
+                    let Some(slot) = files::sender_slot(ctx) else {
+                        let response = routes::error_response(ctx, &request, &files::SENDERS_BUSY);
+                        let _ = response.write_to(&mut conn.stream, false, false, request.https);
+                        log_request(&request, response.status, response.body().len() as u64, started);
+                        return;
+                    };
+                    log_request(&request, status, length, started);
+                    let (stream, _) = conn.into_parts();
+                    files::hand_off(slot, stream, permit, &request, download);
+                    return;
+                }
+                let keep_alive = request.keep_alive();
+                let written = download.send_here(&mut conn.stream, &request, keep_alive);
+                log_request(&request, status, length, started);
                 if written.is_err() || !keep_alive {
                     return;
                 }

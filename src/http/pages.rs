@@ -11,7 +11,11 @@ use crate::hub::SessionUser;
 use crate::templates::{self, Html, Lang, Value};
 
 fn page(ctx: &Ctx, request: &Request, status: u16, template: &str, vars: &[(&str, Value)]) -> Response {
-    Response::html(status, templates::render(&ctx.assets, template, Lang::of(request), vars))
+    // The upload limit, so the composer refuses a file too large before sending it.
+    let max_file = ctx.config.max_file_size.to_string();
+    let mut all = vars.to_vec();
+    all.push(("max_file_bytes", Value::Text(&max_file)));
+    Response::html(status, templates::render(&ctx.assets, template, Lang::of(request), &all))
 }
 
 fn form_field(fields: &[(String, String)], name: &str) -> String {

@@ -3,7 +3,7 @@
 //! JSON and an HTML error.
 
 use super::response::{Response, error_headers};
-use super::{Ctx, api, language, pages};
+use super::{Ctx, api, files, language, pages};
 use crate::error::ApiError;
 use crate::http::request::Request;
 use crate::hub::SocketTarget;
@@ -12,6 +12,8 @@ pub enum Outcome {
     Respond(Response),
     /// A WebSocket handshake for this target; the path's `{user_id}`, if any.
     Upgrade(SocketTarget, Option<String>),
+    /// A stored file, whose body the connection's worker (or a sender thread) writes.
+    Download(files::Download),
 }
 
 const GET: &str = "GET, HEAD";
@@ -125,6 +127,15 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
         ["api", "rooms", room, "history"] => {
             allow(request, GET).and_then(|()| respond(api::room_history(ctx, request, room)))
         }
+        ["api", "files", id] => {
+            allow(request, GET)?;
+            Ok(Outcome::Download(files::download(ctx, request, id, false)?))
+        }
+        ["api", "files", id, "thumb"] => {
+            allow(request, GET)?;
+            Ok(Outcome::Download(files::download(ctx, request, id, true)?))
+        }
+        ["api", "files"] => Err(ApiError::MethodNotAllowed(POST)),
         ["ws", "status"] => upgrade(SocketTarget::Status, None),
         ["ws", "global", user] => upgrade(SocketTarget::Global, Some(user)),
         ["ws", "room", room, user] => upgrade(SocketTarget::Room { room: room.to_string() }, Some(user)),

@@ -155,8 +155,8 @@ impl Hub {
     ) {
         let scope = Scope { user, conversation };
         let result = match frame {
-            ClientFrame::Message { text, reply_to, client_id } => {
-                self.send_message(conn, &scope, text, reply_to, client_id)
+            ClientFrame::Message { text, reply_to, client_id, attachments } => {
+                self.send_message(conn, &scope, Outgoing { text, reply_to, client_id, attachments })
             }
             ClientFrame::Edit { id, text } => self.edit_message(&scope, id, text),
             ClientFrame::Delete { id } => self.delete_message(&scope, id),
@@ -208,14 +208,8 @@ impl Hub {
         Ok(Quote { id: Some(id), sender_id: m.sender_id, sender_name, text: m.text, deleted: false })
     }
 
-    fn send_message(
-        &mut self,
-        conn: ConnId,
-        scope: &Scope,
-        text: String,
-        reply_to: Option<ReplyRef>,
-        client_id: Option<String>,
-    ) -> Result<(), Refusal> {
+    fn send_message(&mut self, conn: ConnId, scope: &Scope, outgoing: Outgoing) -> Result<(), Refusal> {
+        let Outgoing { text, reply_to, client_id, attachments } = outgoing;
         self.undo.senders.push(conn);
         if let Some(client_id) = &client_id {
             // A resend of a message already stored: the sender hears of it again, nobody else.
@@ -240,7 +234,19 @@ impl Hub {
             client_id: client_id.as_deref(),
             seq,
         };
-        let id = self.db.insert_message(&new).map_err(|e| self.not_saved(e))?;
+        // The message and its files' claim are one unit: a refused claim stores nothing.
+        self.db.begin_unit().map_err(|e| self.not_saved(e))?;
+        let stored = self.db.insert_message(&new).map_err(|e| self.not_saved(e)).and_then(|id| {
+            let files = if attachments.is_empty() {
+                Vec::new()
+            } else {
+                self.claim_attachments(&scope.user, &scope.conversation, &attachments, id)?
+            };
+            Ok((id, files))
+        });
+        let kept = self.db.end_unit(stored.is_ok());
+        let (id, files) = stored?;
+        kept.map_err(|e| self.not_saved(e))?;
         let mentions = match (scope.room(), id) {
             (Some(room), MessageRef::Room(message_id)) => {
                 let mentioned = self.mentioned_in(room, &text);
@@ -277,7 +283,13 @@ impl Hub {
             client_id,
             seq,
         };
-        let meta = MessageMeta { seq, mentions, client_id: stored.client_id.clone(), ..MessageMeta::default() };
+        let meta = MessageMeta {
+            seq,
+            mentions,
+            client_id: stored.client_id.clone(),
+            attachments: files,
+            ..MessageMeta::default()
+        };
         match self.render(stored, meta) {
             Rendered::Private(item) => self.deliver_private(&scope.user, &item),
             Rendered::Room(item) => self.deliver_room(scope.room().cloned().unwrap_or_default(), &item),
@@ -336,6 +348,7 @@ impl Hub {
             _ => Vec::new(),
         };
         self.db.delete_message(m.id, &iso_now(), seq).map_err(|e| self.not_saved(e))?;
+        self.release_attachments(m.id);
         if let (Some(room), MessageRef::Room(id)) = (scope.room(), m.id) {
             self.rooms.note_unmessage(room, &m.sender_id, id, &mentioned);
         }
@@ -567,8 +580,13 @@ impl Hub {
         }
     }
 
-    /// A stored message as the API shows it, with its reactions and mentions.
+    /// A stored message as the API shows it, with its reactions, mentions and files.
     fn item(&self, m: StoredMessage) -> Rendered {
+        let files = self.attachments_of(&[m.id]).remove(&m.id).unwrap_or_default();
+        self.item_with(m, files)
+    }
+
+    fn item_with(&self, m: StoredMessage, attachments: Vec<crate::protocol::AttachmentItem>) -> Rendered {
         let reactions = self.db.reactions(m.id).unwrap_or_else(|e| {
             log::warn!("reactions of {:?}: {e}", m.id);
             Vec::new()
@@ -584,13 +602,21 @@ impl Hub {
             reactions: self.group_reactions(reactions),
             mentions: mentions.into_iter().map(Arc::from).collect(),
             client_id: m.client_id.clone(),
+            attachments,
         };
         self.render(m, meta)
     }
 
-    /// Many messages as the API shows them (a page of history).
+    /// Many messages as the API shows them (a page of history), their files looked up at once.
     pub(super) fn items(&self, rows: Vec<StoredMessage>) -> Vec<Rendered> {
-        rows.into_iter().map(|m| self.item(m)).collect()
+        let ids: Vec<MessageRef> = rows.iter().map(|m| m.id).collect();
+        let mut files = self.attachments_of(&ids);
+        rows.into_iter()
+            .map(|m| {
+                let mine = files.remove(&m.id).unwrap_or_default();
+                self.item_with(m, mine)
+            })
+            .collect()
     }
 
     fn group_reactions(&self, reactions: Vec<(String, String)>) -> Vec<ReactionItem> {
@@ -727,6 +753,14 @@ impl Hub {
         self.tell_user(user, &Event::ReadState { chat: &chat, up_to, unread, mentions });
         unread
     }
+}
+
+/// A new message as its sender's frame gave it.
+struct Outgoing {
+    text: String,
+    reply_to: Option<ReplyRef>,
+    client_id: Option<String>,
+    attachments: Vec<i64>,
 }
 
 /// A message rendered for the wire: the seed's private or room shape.

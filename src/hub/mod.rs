@@ -18,6 +18,7 @@
 
 mod accounts;
 mod chats;
+mod files;
 mod messages;
 mod presence;
 mod private;
@@ -27,6 +28,7 @@ mod sockets;
 pub use crate::db::Page;
 pub use crate::identity::{ConnId, RoomId, SessionUser, TokenHash, UserId};
 pub use chats::MAX_QUERY_CHARS;
+pub use files::{MAX_ATTACHMENTS, NewUpload, Recorded, Served, ThumbRecorded, ThumbWanted, UploadTicket};
 pub use sockets::{SocketKind, SocketRequest, SocketTarget};
 
 use crate::config::Config;
@@ -142,6 +144,7 @@ pub struct Hub {
     sockets: sockets::Sockets,
     presence: presence::Presence,
     rooms: rooms::Rooms,
+    files: files::FileState,
     limits: Limits,
     effects: Vec<Effect>,
     undo: Undo,
@@ -210,6 +213,7 @@ impl Hub {
             sockets: sockets::Sockets::default(),
             presence: presence::Presence::default(),
             rooms: rooms::Rooms::default(),
+            files: files::FileState::default(),
             effects: Vec::new(),
             undo: Undo::default(),
             seq: 0,
@@ -227,6 +231,7 @@ impl Hub {
         self.accounts.load(&self.db)?;
         self.rooms.load(&self.db)?;
         self.seq = self.db.latest_seq()?;
+        self.files.load(&self.db)?;
         Ok(())
     }
 
@@ -272,13 +277,19 @@ impl Hub {
         if let Some(at) = self.presence.next_flush() {
             deadline = deadline.min(at);
         }
+        if let Some(at) = self.files.next_expiry() {
+            deadline = deadline.min(at);
+        }
         deadline
     }
 
-    /// Timed work: coalesced presence broadcasts, session expiry.
+    /// Timed work: coalesced presence broadcasts, session expiry, file expiry.
     fn tick(&mut self, now: Instant) {
         if self.presence.next_flush().is_some_and(|at| at <= now) {
             self.flush_presence(now);
+        }
+        if self.files.next_expiry().is_some_and(|at| at <= now) {
+            self.expire_files(now);
         }
         if now >= self.next_housekeeping {
             self.next_housekeeping = now + Duration::from_secs(600);

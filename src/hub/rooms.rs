@@ -312,6 +312,7 @@ impl Hub {
     pub fn delete_room(&mut self, user: &UserId, room: &str) -> Result<(), ApiError> {
         let id = self.rooms.require_creator(room, user)?.id.clone();
         self.db.delete_room(&id).map_err(|e| self.internal(e))?;
+        self.release_room_files(&id);
         let Some(state) = self.rooms.by_id.remove(&id) else { return Ok(()) };
         for conn in self.sockets.in_room(&id).to_vec() {
             self.close_socket(conn, 4404, "room deleted");

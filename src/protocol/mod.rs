@@ -8,5 +8,7 @@ mod frames;
 mod items;
 
 pub use events::Event;
-pub use frames::{Channel, ClientFrame, FrameError, MAX_CLIENT_ID, MAX_TEXT_CHARS, ReplyRef, decode, is_reaction};
+pub use frames::{
+    Channel, ClientFrame, FrameError, MAX_ATTACHMENTS, MAX_CLIENT_ID, MAX_TEXT_CHARS, ReplyRef, decode, is_reaction,
+};
 pub use items::*;

@@ -15,7 +15,7 @@ const target = { kind: 'user', id: body.dataset.targetId };
 const targetName = body.dataset.targetName;
 
 const header = new ChatHeader();
-const { view, composer } = conversationParts((text) => conversation.send(text, null));
+const { view, composer } = conversationParts((text, replyTo, attachments) => conversation.send(text, null, attachments));
 
 const back = byId('back-button');
 back.addEventListener('click', () => window.location.assign('/index'));

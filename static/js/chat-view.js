@@ -9,6 +9,7 @@
 
 import { el } from './dom.js';
 import { plural, t } from './i18n.js';
+import { isImage } from './attachments.js';
 import { daySeparator, messageNode, setReceipt } from './messages.js';
 import { dayKey } from './time.js';
 
@@ -23,9 +24,10 @@ const SCROLL_IDLE_MS = 1200;
 
 export class ChatView {
   /**
-   * @param {object} els {scroller, list, bottomButton, bottomCount}
+   * @param {object} els {scroller, list, bottomButton, bottomCount, viewer}
    */
   constructor(els) {
+    this.viewer = els.viewer;
     this.scroller = els.scroller;
     this.list = els.list;
     this.bottomButton = els.bottomButton;
@@ -48,7 +50,8 @@ export class ChatView {
 
   /** Empties the list for a new conversation. `ctx`: {kind, me, onReply, onJump}. */
   reset(ctx) {
-    this.ctx = ctx;
+    this.ctx = { ...ctx, onOpen: (attachment) => this.viewer?.show(this.images(), attachment.id) };
+    this.viewer?.close();
     this.items.clear();
     this.nodes.clear();
     this.ids = [];
@@ -74,6 +77,11 @@ export class ChatView {
 
   get(id) {
     return this.items.get(id);
+  }
+
+  /** The loaded messages' photos, oldest first: what the viewer moves through. */
+  images() {
+    return this.all().flatMap((item) => (item.attachments || []).filter(isImage));
   }
 
   /** Every loaded message, oldest first. */

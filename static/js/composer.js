@@ -7,6 +7,7 @@
 
 import { colorOf, el } from './dom.js';
 import { plural, t } from './i18n.js';
+import { Uploads } from './uploads.js';
 
 const MAX_HEIGHT = 160;
 /** The counter shows from this share of the limit on (3,500 of 4,000). */
@@ -23,10 +24,11 @@ export function charCount(text) {
 
 export class Composer {
   /**
-   * @param {object} els {form, input, replyBar, counter, limitNote}
-   * @param {(text: string, replyTo: object|null) => boolean} onSend  true when sent
+   * @param {object} els {form, input, replyBar, counter, limitNote, tray, dropZone, section, pickers}
+   * @param {(text: string, replyTo: object|null, attachments: number[]) => boolean} onSend  true when sent
+   * @param {() => string|null} target  where files go: 'user:<id>' or 'room:<id>'
    */
-  constructor(els, onSend) {
+  constructor(els, onSend, target) {
     this.form = els.form;
     this.input = els.input;
     this.replyBar = els.replyBar;
@@ -51,6 +53,46 @@ export class Composer {
     });
     this.input.addEventListener('input', () => this.changed());
     this.input.addEventListener('paste', (event) => this.paste(event));
+    this.uploads = new Uploads(els.tray, target, Number(this.form.dataset.maxFileBytes) || 25 * 1024 * 1024, () => {
+      if (this.limitNote.dataset.kind === 'uploads' && !this.uploads.busy) this.showLimit('');
+    });
+    this.initFiles(els);
+  }
+
+  /** The file buttons, dropping files on the conversation, and pasting them. */
+  initFiles(els) {
+    for (const [button, input] of els.pickers) {
+      button.addEventListener('click', () => input.click());
+      input.addEventListener('change', () => {
+        this.uploads.add(input.files);
+        input.value = '';
+        this.input.focus();
+      });
+    }
+    const hasFiles = (event) => Array.from(event.dataTransfer?.types || []).includes('Files');
+    let depth = 0;
+    els.section.addEventListener('dragenter', (event) => {
+      if (!hasFiles(event)) return;
+      depth += 1;
+      els.dropZone.hidden = false;
+    });
+    els.section.addEventListener('dragleave', () => {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) els.dropZone.hidden = true;
+    });
+    els.section.addEventListener('dragover', (event) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
+    });
+    els.section.addEventListener('drop', (event) => {
+      depth = 0;
+      els.dropZone.hidden = true;
+      if (!event.dataTransfer?.files?.length) return;
+      event.preventDefault();
+      this.uploads.add(event.dataTransfer.files);
+      this.input.focus();
+    });
   }
 
   /** After every edit: the height, the counter; a refused paste's note goes with the next edit. */
@@ -81,6 +123,13 @@ export class Composer {
 
   /** Refuses a paste that would take the text over the limit, rather than cutting it. */
   paste(event) {
+    const files = event.clipboardData?.files;
+    if (files?.length) {
+      // A screenshot or copied files: attach them; the text stays as it was.
+      event.preventDefault();
+      this.uploads.add(files);
+      return;
+    }
     const pasted = event.clipboardData?.getData('text/plain') ?? '';
     const { selectionStart: start, selectionEnd: end, value } = this.input;
     const after = charCount(value) - charCount(value.slice(start, end)) + charCount(pasted);
@@ -91,7 +140,12 @@ export class Composer {
 
   submit() {
     const text = this.input.value;
-    if (!text.trim()) return;
+    const attachments = this.uploads.readyIds();
+    if (this.uploads.busy) {
+      this.showLimit(t('uploadsPending'), 'uploads');
+      return;
+    }
+    if (!text.trim() && attachments.length === 0) return;
     const n = charCount(text);
     if (n > this.maxChars) {
       this.showLimit(plural('tooLong', n - this.maxChars, { max: this.numberFormat.format(this.maxChars) }));
@@ -99,9 +153,10 @@ export class Composer {
       return;
     }
     this.showLimit('');
-    if (this.onSend(text, this.replyTo)) {
+    if (this.onSend(text.trim() ? text : '', this.replyTo, attachments)) {
       this.input.value = '';
       this.cancelReply();
+      this.uploads.clear();
       this.changed();
     }
     this.input.focus();
@@ -119,6 +174,7 @@ export class Composer {
   /** Clears the text and the reply (a new conversation). */
   reset() {
     this.input.value = '';
+    this.uploads.clear();
     this.cancelReply();
     this.showLimit('');
     this.changed();

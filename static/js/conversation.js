@@ -226,10 +226,12 @@ export class Conversation {
    * While the conversation's socket is still opening for the first time, it waits in the
    * outbox instead.
    */
-  send(text, replyTo) {
-    // Always a typed frame: a text that looks like one must stay text.
+  send(text, replyTo, attachments = []) {
+    // Always a typed frame: a text that looks like one must stay text. A message with files
+    // carries their ids; its text (the caption) may then be empty.
     const json = { type: 'message', text };
     if (replyTo) json.reply_to = { id: replyTo.id };
+    if (attachments.length) json.attachments = attachments;
     const frame = JSON.stringify(json);
     if (this.socket.send(frame)) {
       this.lastSent = { text, replyTo };

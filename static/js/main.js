@@ -23,7 +23,7 @@ const app = byId('app');
 const section = byId('conversation');
 const emptyState = byId('empty-state');
 const header = new ChatHeader();
-const { view, composer } = conversationParts((text, replyTo) => (conversation ? conversation.send(text, replyTo) : false));
+const { view, composer } = conversationParts((text, replyTo, attachments) => (conversation ? conversation.send(text, replyTo, attachments) : false));
 /** @type {Conversation|null} */
 let conversation = null;
 /** Rooms whose loss was already announced (the socket and the global event both tell). */

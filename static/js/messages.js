@@ -2,6 +2,7 @@
 // replies to, local time and — for my own private messages — the ✓ / ✓✓ receipt. All user
 // text goes in through textContent.
 
+import { renderAttachments } from './attachments.js';
 import { colorOf, el } from './dom.js';
 import { t } from './i18n.js';
 import { dayLabel, fullTime, messageDate, shortTime } from './time.js';
@@ -46,7 +47,7 @@ function quoteBlock(quote, onJump) {
 /**
  * Builds a message.
  * @param item  a private or room message from the API
- * @param ctx   {kind: 'user'|'room', me, onReply(item), onJump(quote)}
+ * @param ctx   {kind: 'user'|'room', me, onReply(item), onJump(quote), onOpen(attachment)}
  */
 export function messageNode(item, ctx) {
   const own = item.sender_id === ctx.me;
@@ -62,7 +63,9 @@ export function messageNode(item, ctx) {
   const bubble = el('div', { class: 'bubble' });
   if (inRoom && !own) bubble.append(el('span', { class: 'sender', text: item.user }));
   if (item.reply_to) bubble.append(quoteBlock(item.reply_to, ctx.onJump));
-  bubble.append(el('p', { class: 'text', text: item.text }));
+  if (item.attachments?.length) bubble.append(renderAttachments(item.attachments, ctx.onOpen));
+  // With attachments, the text is an optional caption.
+  if (item.text || !item.attachments?.length) bubble.append(el('p', { class: 'text', text: item.text }));
 
   const time = el('time', { text: shortTime(item), title: fullTime(item) });
   if (date) time.dateTime = date.toISOString();

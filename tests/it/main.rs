@@ -8,6 +8,7 @@ mod bounds;
 mod command_line;
 mod cross;
 mod durability;
+mod files;
 mod fuzz_regressions;
 mod hardening;
 mod http_front;
