@@ -39,6 +39,7 @@ pub mod identity;
 pub mod limits;
 pub mod logger;
 pub mod protocol;
+pub mod push;
 pub mod server;
 pub mod templates;
 pub mod transport;
