@@ -8,12 +8,14 @@
 
 mod chat;
 mod migrate;
+mod push;
 mod rooms;
 mod users;
 
 pub use chat::PrivateMessage;
 
 pub use migrate::fold_name;
+pub use push::{ForwardRecord, SubscriptionRecord};
 pub use rooms::{Quote, RoomMessage, RoomRecord};
 pub use users::{SessionRecord, UserRecord};
 

@@ -33,6 +33,8 @@ pub struct Ctx {
     pub assets: Assets,
     /// The queue of accepted connections, to see whether others are waiting.
     pub waiting: Receiver<Accepted>,
+    /// The VAPID public key (base64url) browsers subscribe with.
+    pub push_key: String,
 }
 
 /// The session cookie's name: `__Host-` prefixed (and `Secure`) over TLS.

@@ -75,6 +75,7 @@ impl Hub {
             let globals = self.sockets.globals_of(target).to_vec();
             self.broadcast(&globals, &notify);
         }
+        self.push_private(&item);
     }
 
     pub fn history(&self, user: &UserId, target: &str, page: Page) -> Result<Vec<PrivateItem>, ApiError> {

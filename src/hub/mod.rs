@@ -19,11 +19,13 @@
 mod accounts;
 mod chat;
 mod presence;
+mod push;
 mod rooms;
 mod sockets;
 
 pub use crate::db::Page;
 pub use crate::identity::{ConnId, RoomId, SessionUser, TokenHash, UserId};
+pub use push::{ForwardView, MAX_SUBSCRIPTIONS_PER_USER};
 pub use sockets::{SocketKind, SocketRequest, SocketTarget};
 
 use crate::config::Config;
@@ -111,6 +113,8 @@ enum Effect {
     /// the batch's changes decided (logout, removal from a room...), which a failed commit
     /// must not carry out.
     Close(ConnId, u16, &'static str),
+    /// Hand a notification to the push sender (never waits: a full queue drops it).
+    Push(crate::push::Job),
 }
 
 /// What a batch changed besides the database, to undo if its commit fails.
@@ -131,6 +135,9 @@ pub struct Hub {
     sockets: sockets::Sockets,
     presence: presence::Presence,
     rooms: rooms::Rooms,
+    push: push::PushState,
+    /// The push sender's queue; `None` where nothing is sent (unit tests).
+    pusher: Option<crate::push::Pusher>,
     limits: Limits,
     effects: Vec<Effect>,
     undo: Undo,
@@ -196,6 +203,8 @@ impl Hub {
             sockets: sockets::Sockets::default(),
             presence: presence::Presence::default(),
             rooms: rooms::Rooms::default(),
+            push: push::PushState::default(),
+            pusher: None,
             effects: Vec::new(),
             undo: Undo::default(),
             next_housekeeping: Instant::now(),
@@ -205,11 +214,18 @@ impl Hub {
         Ok(hub)
     }
 
+    /// Sends notifications for away users through `pusher` (see [`push`]).
+    pub fn with_pusher(mut self, pusher: crate::push::Pusher) -> Hub {
+        self.pusher = Some(pusher);
+        self
+    }
+
     /// (Re)builds the in-memory directory from the database; also after a failed commit, so
     /// memory never claims what the files don't hold.
     fn load(&mut self) -> rusqlite::Result<()> {
         self.accounts.load(&self.db)?;
         self.rooms.load(&self.db)?;
+        self.push.load(&self.db)?;
         Ok(())
     }
 
@@ -258,7 +274,7 @@ impl Hub {
         deadline
     }
 
-    /// Timed work: coalesced presence broadcasts, session expiry.
+    /// Timed work: coalesced presence broadcasts, session and push subscription expiry.
     fn tick(&mut self, now: Instant) {
         if self.presence.next_flush().is_some_and(|at| at <= now) {
             self.flush_presence(now);
@@ -266,6 +282,7 @@ impl Hub {
         if now >= self.next_housekeeping {
             self.next_housekeeping = now + Duration::from_secs(600);
             self.expire_sessions();
+            self.expire_push_subscriptions();
         }
     }
 
@@ -314,6 +331,11 @@ impl Hub {
             match effect {
                 Effect::Reply(send) => send(),
                 Effect::Deliver(conn, frame) => frames.push((conn, frame)),
+                Effect::Push(job) => {
+                    if let Some(pusher) = &self.pusher {
+                        pusher.enqueue(job);
+                    }
+                }
                 Effect::Close(conn, code, reason) => {
                     // What the batch sent this socket before closing it goes first.
                     let (before, rest): (Vec<_>, Vec<_>) = frames.into_iter().partition(|(c, _)| *c == conn);

@@ -366,5 +366,6 @@ impl Hub {
             .flat_map(|m| self.sockets.globals_of(m).iter().copied())
             .collect();
         self.broadcast(&away, &Event::RoomNotify { room_id: room, room_name: &room_name, message: &item });
+        self.push_room(&members, &room_name, &item);
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the real `mychat` binary, real HTTP and WebSocket clients.
 
+mod fake_push;
 mod util;
 
 mod accounts;
@@ -10,5 +11,6 @@ mod fuzz_regressions;
 mod hardening;
 mod http_front;
 mod messaging;
+mod push;
 mod rooms;
 mod storage;
