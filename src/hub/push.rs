@@ -36,6 +36,8 @@ impl Device {
 #[derive(Default)]
 pub(super) struct PushState {
     devices: HashMap<UserId, Vec<Device>>,
+    /// Endpoint → the user holding it.
+    owners: HashMap<String, UserId>,
     forwards: HashMap<UserId, Forward>,
 }
 
@@ -48,7 +50,7 @@ impl PushState {
                 last_seen: r.last_seen,
                 last_success: r.last_success,
             };
-            self.devices.entry(r.user_id.into()).or_default().push(device);
+            self.insert(r.user_id.into(), device);
         }
         for r in db.load_push_forwards()? {
             let Some(kind) = ForwardKind::parse(&r.kind) else { continue };
@@ -58,22 +60,26 @@ impl PushState {
         Ok(())
     }
 
-    /// The user holding a subscription, and its index in their list.
-    fn find(&self, endpoint: &str) -> Option<(UserId, usize)> {
-        self.devices
-            .iter()
-            .find_map(|(user, list)| list.iter().position(|d| d.sub.endpoint == endpoint).map(|i| (user.clone(), i)))
+    fn insert(&mut self, user: UserId, device: Device) {
+        self.owners.insert(device.sub.endpoint.clone(), user.clone());
+        self.devices.entry(user).or_default().push(device);
     }
 
-    fn remove(&mut self, endpoint: &str) -> bool {
-        let Some((user, index)) = self.find(endpoint) else { return false };
-        if let Some(list) = self.devices.get_mut(&user) {
-            list.remove(index);
-            if list.is_empty() {
-                self.devices.remove(&user);
-            }
+    fn device_mut(&mut self, endpoint: &str) -> Option<&mut Device> {
+        let owner = self.owners.get(endpoint)?;
+        self.devices.get_mut(owner)?.iter_mut().find(|d| d.sub.endpoint == endpoint)
+    }
+
+    /// Forgets a subscription; the device it was, if there was one.
+    fn remove(&mut self, endpoint: &str) -> Option<Device> {
+        let user = self.owners.remove(endpoint)?;
+        let list = self.devices.get_mut(&user)?;
+        let index = list.iter().position(|d| d.sub.endpoint == endpoint)?;
+        let device = list.remove(index);
+        if list.is_empty() {
+            self.devices.remove(&user);
         }
-        true
+        Some(device)
     }
 }
 
@@ -173,20 +179,15 @@ impl Hub {
             last_success: None,
         };
         self.db.upsert_push_subscription(&record, &iso_now()).map_err(|e| self.internal(e))?;
-        let last_success = self.push.find(&sub.endpoint).and_then(|(owner, i)| {
-            let last = self.push.devices.get(&owner).and_then(|l| l.get(i)).and_then(|d| d.last_success);
-            self.push.remove(&sub.endpoint);
-            last
-        });
-        self.push.devices.entry(user.clone()).or_default().push(Device { sub, last_seen: now, last_success });
+        let last_success = self.push.remove(&sub.endpoint).and_then(|d| d.last_success);
+        self.push.insert(user.clone(), Device { sub, last_seen: now, last_success });
         Ok(())
     }
 
     /// `POST /api/push/unsubscribe`: forgets one of the caller's subscriptions.
     pub fn push_unsubscribe(&mut self, user: &UserId, endpoint: &str) -> Result<(), ApiError> {
-        match self.push.find(endpoint) {
-            Some((owner, _)) if owner == *user => {}
-            _ => return Err(ApiError::NotFound("no such subscription of yours")),
+        if self.push.owners.get(endpoint) != Some(user) {
+            return Err(ApiError::NotFound("no such subscription of yours"));
         }
         self.db.delete_push_subscription(endpoint).map_err(|e| self.internal(e))?;
         self.push.remove(endpoint);
@@ -256,7 +257,7 @@ impl Hub {
         let Some(endpoint) = report.endpoint else { return };
         match report.outcome {
             Outcome::Gone => {
-                if self.push.remove(&endpoint) {
+                if self.push.remove(&endpoint).is_some() {
                     log::info!("a push subscription of {} is gone; forgotten", report.user);
                     if let Err(e) = self.db.delete_push_subscription(&endpoint) {
                         log::warn!("could not delete a push subscription: {e}");
@@ -265,8 +266,7 @@ impl Hub {
             }
             Outcome::Delivered => {
                 let now = unix_now();
-                let Some((owner, i)) = self.push.find(&endpoint) else { return };
-                let Some(device) = self.push.devices.get_mut(&owner).and_then(|l| l.get_mut(i)) else { return };
+                let Some(device) = self.push.device_mut(&endpoint) else { return };
                 if device.last_success.is_some_and(|t| now - t < SUCCESS_EVERY) {
                     return;
                 }
@@ -282,13 +282,18 @@ impl Hub {
     /// Forgets subscriptions unused for [`SUBSCRIPTION_IDLE_SECS`] (housekeeping).
     pub(super) fn expire_push_subscriptions(&mut self) {
         let before = unix_now() - SUBSCRIPTION_IDLE_SECS;
-        let mut expired = 0;
-        for list in self.push.devices.values_mut() {
-            let len = list.len();
-            list.retain(|d| d.last_used() >= before);
-            expired += len - list.len();
+        let stale: Vec<String> = self
+            .push
+            .devices
+            .values()
+            .flatten()
+            .filter(|d| d.last_used() < before)
+            .map(|d| d.sub.endpoint.clone())
+            .collect();
+        let expired = stale.len();
+        for endpoint in stale {
+            self.push.remove(&endpoint);
         }
-        self.push.devices.retain(|_, l| !l.is_empty());
         match self.db.delete_stale_push_subscriptions(before) {
             Ok(_) if expired > 0 => log::info!("{expired} push subscriptions unused for 60 days expired"),
             Ok(_) => {}
