@@ -241,11 +241,10 @@ fn attempt(shared: &Shared, mut job: Job) -> Option<(Job, Duration)> {
     if outcome == Outcome::Delivered {
         log::debug!("push to {what} for {} delivered", job.user);
     }
-    let endpoint = match job.target {
-        Target::Device(sub) => Some(sub.endpoint),
-        Target::Forward(_) => None,
-    };
-    (shared.report)(Report { user: job.user, endpoint, outcome });
+    // Only the hub's subscriptions have anything to learn; a forward's outcome is in the log.
+    if let Target::Device(sub) = job.target {
+        (shared.report)(Report { user: job.user, endpoint: Some(sub.endpoint), outcome });
+    }
     None
 }
 
