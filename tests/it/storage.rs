@@ -57,9 +57,10 @@ fn legacy_data_migrates_in_place_and_nothing_is_lost() {
     assert_eq!(count(&rooms, "room_messages"), 6);
     let users = open_db(dir, "users.db");
     assert_eq!(count(&users, "users"), 3);
-    for (db, file) in [(&users, "users.db"), (&chat, "chathistory.db"), (&rooms, "rooms.db")] {
+    // users.db: v1 sessions and folded names, v2 push subscriptions and forwards.
+    for (db, file, expected) in [(&users, "users.db", 2), (&chat, "chathistory.db", 1), (&rooms, "rooms.db", 1)] {
         let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(version, 1, "{file}");
+        assert_eq!(version, expected, "{file}");
         let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal", "{file}");
         let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
