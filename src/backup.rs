@@ -1,6 +1,7 @@
 //! `mychat backup DIR`: a consistent copy of the three database files and of the uploaded files
 //! they refer to, safe while the server runs (SQLite readers do not block the server's writes
-//! in WAL mode).
+//! in WAL mode), and of the Web Push (VAPID) key, without which every browser would have to
+//! subscribe again.
 //!
 //! Each database is copied with `VACUUM INTO` from its own read snapshot. The order makes the
 //! set consistent where it matters: chat history and rooms first, users last, so every user a
@@ -47,6 +48,11 @@ pub fn run(config: &Config, dest: &Path) -> Result<(), String> {
         println!("{file}: {bytes} bytes, integrity ok");
     }
     copy_files(source, dest)?;
+    match crate::push::vapid::copy_key(source, dest) {
+        Ok(true) => println!("{}: copied (mode 0600)", crate::push::vapid::KEY_FILE),
+        Ok(false) => {}
+        Err(e) => return Err(format!("copying {}: {e}", crate::push::vapid::KEY_FILE)),
+    }
     println!("backup written to {}", dest.display());
     Ok(())
 }

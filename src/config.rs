@@ -67,6 +67,11 @@ pub struct Config {
     pub max_uploads: usize,
     /// Threads making thumbnails.
     pub thumbnail_threads: usize,
+    /// Push endpoints and forwards may be plain `http` and private or local addresses (a
+    /// push service or ntfy on the LAN; the tests' fake push service).
+    pub push_private_endpoints: bool,
+    /// The VAPID `sub` contact (`mailto:` or `https:`); `None`: the app's own origin.
+    pub push_contact: Option<String>,
 }
 
 impl Default for Config {
@@ -98,6 +103,8 @@ impl Default for Config {
             file_retention: None,
             max_uploads: 4,
             thumbnail_threads: 1,
+            push_private_endpoints: false,
+            push_contact: None,
         }
     }
 }
@@ -171,6 +178,16 @@ const OPTIONS: &[Opt] = &[
         flag: "assets-dir",
         value: "DIR",
         help: "serve static/ and templates/ from DIR instead of the binary (development)",
+    },
+    Opt {
+        flag: "push-private-endpoints",
+        value: "on|off",
+        help: "allow push endpoints and ntfy/Gotify URLs on http and private addresses (LAN, tests) [off]",
+    },
+    Opt {
+        flag: "push-contact",
+        value: "URL",
+        help: "contact push services see (VAPID sub): mailto:you@example.org or https://... [the app's URL]",
     },
 ];
 
@@ -302,6 +319,15 @@ fn apply(config: &mut Config, flag: &str, value: &str) -> Result<(), String> {
         }
         "max-uploads" => config.max_uploads = count(value, 1, 1024)?,
         "thumbnail-threads" => config.thumbnail_threads = count(value, 1, 64)?,
+        "push-private-endpoints" => config.push_private_endpoints = switch(value)?,
+        "push-contact" => {
+            let ok = (value.starts_with("mailto:") && value.len() > 8 && value.contains('@'))
+                || value.starts_with("https://") && value.len() > 8;
+            if !ok || value.len() > 256 || value.chars().any(|c| c.is_control() || c == ' ') {
+                return Err("expected mailto:you@example.org or an https:// URL".into());
+            }
+            config.push_contact = Some(value.to_string())
+        }
         _ => return Err("unknown option".into()),
     }
     Ok(())
@@ -410,6 +436,14 @@ mod tests {
             panic!("expected serve")
         };
         assert!(!c.rate_limits);
+        let Ok(Invocation::Serve(c)) =
+            parse(args(&["--push-private-endpoints", "on", "--push-contact", "mailto:a@b.org"]), |_| None)
+        else {
+            panic!("expected serve")
+        };
+        assert!(c.push_private_endpoints);
+        assert_eq!(c.push_contact.as_deref(), Some("mailto:a@b.org"));
+        assert!(parse(args(&["--push-contact", "a@b.org"]), |_| None).is_err());
     }
 
     #[test]

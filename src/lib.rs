@@ -42,6 +42,7 @@ pub mod limits;
 pub mod logger;
 pub mod names;
 pub mod protocol;
+pub mod push;
 pub mod server;
 pub mod templates;
 pub mod transport;

@@ -128,6 +128,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("create", "Create", "Создать"),
     ("close", "Close", "Закрыть"),
     ("enable_notifications", "Enable notifications", "Включить уведомления"),
+    ("push_settings", "Notifications and app", "Уведомления и приложение"),
     ("signed_in_as", "Signed in as", "Вы вошли как"),
     (
         "needs_js",

@@ -31,7 +31,7 @@ impl FileSchema {
 /// In migration order: users.db first, because the chat history step maps user names to
 /// ids through it.
 const SCHEMAS: [FileSchema; 3] = [
-    FileSchema { schema: "main", file: "users.db", steps: &[users_v1, users_v2] },
+    FileSchema { schema: "main", file: "users.db", steps: &[users_v1, users_v2, super::push::create_tables] },
     FileSchema { schema: "chat", file: "chathistory.db", steps: &[chat_v1, chat_v2, super::files::migrate] },
     FileSchema { schema: "rooms", file: "rooms.db", steps: &[rooms_v1, rooms_v2] },
 ];

@@ -10,6 +10,7 @@ mod files;
 mod messages;
 mod migrate;
 mod private;
+mod push;
 mod rooms;
 mod users;
 
@@ -17,6 +18,7 @@ pub use files::{FileRow, MessageKind, Released, released};
 pub use messages::{NewMessage, Quote, StoredMessage, Thread};
 
 pub use private::{Partner, UNREAD_CAP};
+pub use push::{ForwardRecord, SubscriptionRecord};
 pub use rooms::{Membership, RoomRecord};
 pub use users::{SessionRecord, UserRecord};
 

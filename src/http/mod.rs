@@ -36,6 +36,8 @@ pub struct Ctx {
     pub waiting: WorkQueue,
     /// The file store, the thumbnail pool and the download senders.
     pub files: files::Files,
+    /// The VAPID public key (base64url) browsers subscribe with.
+    pub push_key: String,
 }
 
 /// The session cookie's name: `__Host-` prefixed (and `Secure`) over TLS.

@@ -136,6 +136,25 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
             Ok(Outcome::Download(files::download(ctx, request, id, true)?))
         }
         ["api", "files"] => Err(ApiError::MethodNotAllowed(POST)),
+        ["api", "push", "key"] => allow(request, GET).and_then(|()| respond(api::push_key(ctx, request))),
+        ["api", "push", "subscribe"] => allow(request, POST).and_then(|()| respond(api::push_subscribe(ctx, request))),
+        ["api", "push", "unsubscribe"] => {
+            allow(request, POST).and_then(|()| respond(api::push_unsubscribe(ctx, request)))
+        }
+        ["api", "push", "test"] => allow(request, POST).and_then(|()| respond(api::push_test(ctx, request))),
+        ["api", "push", "forward"] => match request.method.as_str() {
+            "PUT" => respond(api::set_push_forward(ctx, request)),
+            "DELETE" => respond(api::delete_push_forward(ctx, request)),
+            _ => allow(request, "GET, HEAD, PUT, DELETE").and_then(|()| respond(api::push_forward(ctx, request))),
+        },
+        ["api", "push", "forward", "test"] => {
+            allow(request, POST).and_then(|()| respond(api::push_forward_test(ctx, request)))
+        }
+        // The service worker is served from the root, so its scope is the whole app.
+        ["sw.js"] => allow(request, GET).and_then(|()| respond(pages::asset(ctx, request, "sw.js"))),
+        ["manifest.webmanifest"] => {
+            allow(request, GET).and_then(|()| respond(pages::asset(ctx, request, "manifest.webmanifest")))
+        }
         ["ws", "status"] => upgrade(SocketTarget::Status, None),
         ["ws", "global", user] => upgrade(SocketTarget::Global, Some(user)),
         ["ws", "room", room, user] => upgrade(SocketTarget::Room { room: room.to_string() }, Some(user)),

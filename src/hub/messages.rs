@@ -468,6 +468,7 @@ impl Hub {
             self.broadcast(&globals, &notify);
         }
         self.private_activity(item, false);
+        self.push_private(item);
     }
 
     /// Both sides' chat lists: the conversation, named from each side, and its message.
@@ -488,6 +489,9 @@ impl Hub {
         let listeners = self.sockets.in_room(&room).to_vec();
         self.broadcast(&listeners, &Event::RoomMessage(item));
         self.room_activity(&room, item, false);
+        let members = self.rooms.member_ids(&room);
+        let name = self.rooms.get_mut(&room).map(|r| r.name.clone()).unwrap_or_default();
+        self.push_room(&members, &name, item);
     }
 
     fn room_activity(&mut self, room: &RoomId, item: &RoomItem, update: bool) {

@@ -22,6 +22,7 @@ mod files;
 mod messages;
 mod presence;
 mod private;
+mod push;
 mod rooms;
 mod sockets;
 
@@ -29,6 +30,7 @@ pub use crate::db::Page;
 pub use crate::identity::{ConnId, RoomId, SessionUser, TokenHash, UserId};
 pub use chats::MAX_QUERY_CHARS;
 pub use files::{MAX_ATTACHMENTS, NewUpload, Recorded, Served, ThumbRecorded, ThumbWanted, UploadTicket};
+pub use push::{ForwardView, MAX_SUBSCRIPTIONS_PER_USER};
 pub use sockets::{SocketKind, SocketRequest, SocketTarget};
 
 use crate::config::Config;
@@ -124,6 +126,8 @@ enum Effect {
     /// the batch's changes decided (logout, removal from a room...), which a failed commit
     /// must not carry out.
     Close(ConnId, u16, &'static str),
+    /// Hand a notification to the push sender (never waits: a full queue drops it).
+    Push(crate::push::Job),
 }
 
 /// What a batch changed besides the database, to undo if its commit fails.
@@ -145,6 +149,9 @@ pub struct Hub {
     presence: presence::Presence,
     rooms: rooms::Rooms,
     files: files::FileState,
+    push: push::PushState,
+    /// The push sender's queue; `None` where nothing is sent (unit tests).
+    pusher: Option<crate::push::Pusher>,
     limits: Limits,
     effects: Vec<Effect>,
     undo: Undo,
@@ -214,6 +221,8 @@ impl Hub {
             presence: presence::Presence::default(),
             rooms: rooms::Rooms::default(),
             files: files::FileState::default(),
+            push: push::PushState::default(),
+            pusher: None,
             effects: Vec::new(),
             undo: Undo::default(),
             seq: 0,
@@ -225,6 +234,12 @@ impl Hub {
         Ok(hub)
     }
 
+    /// Sends notifications for away users through `pusher` (see [`push`]).
+    pub fn with_pusher(mut self, pusher: crate::push::Pusher) -> Hub {
+        self.pusher = Some(pusher);
+        self
+    }
+
     /// (Re)builds the in-memory directory from the database; also after a failed commit, so
     /// memory never claims what the files don't hold.
     fn load(&mut self) -> rusqlite::Result<()> {
@@ -232,6 +247,7 @@ impl Hub {
         self.rooms.load(&self.db)?;
         self.seq = self.db.latest_seq()?;
         self.files.load(&self.db)?;
+        self.push.load(&self.db)?;
         Ok(())
     }
 
@@ -283,7 +299,7 @@ impl Hub {
         deadline
     }
 
-    /// Timed work: coalesced presence broadcasts, session expiry, file expiry.
+    /// Timed work: coalesced presence broadcasts, session, push subscription and file expiry.
     fn tick(&mut self, now: Instant) {
         if self.presence.next_flush().is_some_and(|at| at <= now) {
             self.flush_presence(now);
@@ -295,6 +311,7 @@ impl Hub {
             self.next_housekeeping = now + Duration::from_secs(600);
             self.expire_sessions();
             self.typing.sweep(now);
+            self.expire_push_subscriptions();
         }
     }
 
@@ -343,6 +360,11 @@ impl Hub {
             match effect {
                 Effect::Reply(send) => send(),
                 Effect::Deliver(conn, frame) => frames.push((conn, frame)),
+                Effect::Push(job) => {
+                    if let Some(pusher) = &self.pusher {
+                        pusher.enqueue(job);
+                    }
+                }
                 Effect::Close(conn, code, reason) => {
                     // What the batch sent this socket before closing it goes first.
                     let (before, rest): (Vec<_>, Vec<_>) = frames.into_iter().partition(|(c, _)| *c == conn);

@@ -186,6 +186,11 @@ impl Rooms {
         self.by_id.get(room).map(|r| r.members.iter().map(|m| m.id.clone()).collect()).unwrap_or_default()
     }
 
+    /// `user`'s notification level in a room (members only).
+    pub fn level_of(&self, room: &str, user: &UserId) -> Option<Level> {
+        self.by_id.get(room).and_then(|r| r.level_of(user))
+    }
+
     pub fn latest_id(&self, room: &str) -> Option<i64> {
         self.by_id.get(room).map(|r| r.latest_id)
     }

@@ -589,3 +589,43 @@ mod files {
         assert_eq!(human_size(25 << 20), "25 MiB");
     }
 }
+
+fn subscription(endpoint: &str) -> crate::push::Subscription {
+    crate::push::Subscription {
+        endpoint: endpoint.into(),
+        p256dh: vec![4; 65],
+        auth: vec![0; 16],
+        origin: "https://chat.example.org".into(),
+    }
+}
+
+#[test]
+fn pushes_leave_only_after_the_commit_and_only_for_away_users() {
+    let (pusher, jobs) = crate::push::Pusher::channel(16);
+    let mut hub = hub().with_pusher(pusher);
+    let (alice, ta) = register(&mut hub, "alice");
+    let (bob, tb) = register(&mut hub, "bob");
+    let bob_id = bob.id.clone();
+    ask(&mut hub, move |hub| hub.push_subscribe(&bob_id, subscription("https://push.example.net/1"), None)).unwrap();
+    let (a, _a_rx) = open(&mut hub, ta, &alice, SocketTarget::Private { target: bob.id.to_string() });
+
+    // A batch that fails to commit pushes nothing.
+    hub.handle(Command::SocketFrame {
+        conn: a,
+        frame: ClientFrame::Message { text: "lost".into(), reply_to: None, client_id: None, attachments: Vec::new() },
+    });
+    poison_batch(&mut hub);
+    assert!(jobs.try_recv().is_err(), "nothing is queued before the commit");
+    hub.finish_batch();
+    assert!(jobs.try_recv().is_err(), "nor after a failed one");
+
+    send(&mut hub, a, "away", None);
+    let job = jobs.try_recv().expect("bob, with no socket, is pushed");
+    assert_eq!(&*job.user, &*bob.id);
+    assert_eq!(job.notification.body, "away");
+    assert!(jobs.try_recv().is_err(), "the sender is not pushed");
+
+    let (_b, _b_rx) = open(&mut hub, tb, &bob, SocketTarget::Global);
+    send(&mut hub, a, "here", None);
+    assert!(jobs.try_recv().is_err(), "bob has a socket open");
+}

@@ -73,6 +73,14 @@ export const api = {
   removeMember: (id, userId) => request('POST', `/api/rooms/${enc(id)}/remove_user`, { user_id: userId }),
   members: (id) => request('GET', `/api/rooms/${enc(id)}/members`),
   roomHistory: (id, page) => request('GET', `/api/rooms/${enc(id)}/history${pageQuery(page)}`),
+  pushKey: () => request('GET', '/api/push/key'),
+  pushSubscribe: (subscription) => request('POST', '/api/push/subscribe', subscription),
+  pushUnsubscribe: (endpoint) => request('POST', '/api/push/unsubscribe', { endpoint }),
+  pushTest: () => request('POST', '/api/push/test'),
+  pushForward: () => request('GET', '/api/push/forward'),
+  setPushForward: (forward) => request('PUT', '/api/push/forward', forward),
+  deletePushForward: () => request('DELETE', '/api/push/forward'),
+  pushForwardTest: () => request('POST', '/api/push/forward/test'),
 };
 
 /** The WebSocket URL for a path on this server. */

@@ -10,6 +10,7 @@ import { avatar, byId } from './dom.js';
 import { startGlobal } from './global.js';
 import { initLanguageSwitch, t } from './i18n.js';
 import { initNotifyButton, showNotice } from './notify.js';
+import { PushSettings, startServiceWorker } from './push.js';
 import { RoomDialogs } from './rooms.js';
 import { Sidebar } from './sidebar.js';
 import { dropRoom, isActive, on, setActive, setMe, state } from './state.js';
@@ -43,6 +44,12 @@ const global = startGlobal({ openChat: (kind, id) => navigate(kind, id), roomGon
 initConnectionBanner(byId('connection-banner'), () => [global.socket, conversation?.socket]);
 initNotifyButton(byId('notify-button'));
 initLanguageSwitch(document.querySelector('.lang-switch'));
+new PushSettings();
+// A notification clicked while the app is open: show its conversation here.
+startServiceWorker((hash) => {
+  if (window.location.hash !== hash) history.pushState({ chat: true }, '', hash);
+  route();
+});
 
 on('users', () => header.render(state.active));
 on('rooms', () => header.render(state.active));

@@ -1,5 +1,6 @@
 //! Integration tests: the real `mychat` binary, real HTTP and WebSocket clients.
 
+mod fake_push;
 mod util;
 
 mod accounts;
@@ -13,5 +14,6 @@ mod fuzz_regressions;
 mod hardening;
 mod http_front;
 mod messaging;
+mod push;
 mod rooms;
 mod storage;
