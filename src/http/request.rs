@@ -41,6 +41,8 @@ pub struct Request {
     pub peer: IpAddr,
     /// Whether the client reached us over TLS (through a proxy that terminates it).
     pub https: bool,
+    /// The connection comes from one of `--trusted-proxies` (whose headers are believed).
+    pub from_trusted_proxy: bool,
 }
 
 impl Request {
@@ -228,6 +230,7 @@ impl HttpConn {
         let (peer, https) = client_address(&request, self.peer.ip(), proxies);
         request.peer = peer;
         request.https = https;
+        request.from_trusted_proxy = proxies.trusted.contains(&self.peer.ip());
         let length = body_length(&request)?;
         if length > 0 {
             if request.header_has_token("expect", "100-continue") && self.buf.is_empty() {
@@ -286,6 +289,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
         body: Vec::new(),
         peer: IpAddr::from([0, 0, 0, 0]),
         https: false,
+        from_trusted_proxy: false,
     };
     Ok(Some((request, head_len)))
 }

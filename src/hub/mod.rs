@@ -16,8 +16,11 @@
 //! bounded backlog for a writer thread, and a socket whose backlog is full is cut off here and
 //! now.
 
+mod account;
 mod accounts;
+mod admin;
 mod chats;
+mod invites;
 mod messages;
 mod presence;
 mod private;
@@ -25,8 +28,12 @@ mod rooms;
 mod sockets;
 
 pub use crate::db::Page;
-pub use crate::identity::{ConnId, RoomId, SessionUser, TokenHash, UserId};
+pub use crate::identity::{ConnId, Credential, RoomId, SessionUser, TokenHash, UserId};
+pub use account::{LinkProblem, PasswordCheck};
+pub use accounts::{MAX_SESSIONS_PER_USER, NewAccount, SessionMeta};
+pub use admin::{Actor, MAX_ACCOUNTS_PAGE, MAX_AUDIT_PAGE, audit_entry, last_admin};
 pub use chats::MAX_QUERY_CHARS;
+pub use invites::{LOGIN_LINK_HOURS, MAX_INVITE_DAYS, MAX_INVITE_USES, MAX_INVITES, NewInvite};
 pub use sockets::{SocketKind, SocketRequest, SocketTarget};
 
 use crate::config::Config;
@@ -46,7 +53,11 @@ pub type Reply<T> = Sender<T>;
 /// What a login attempt needs to check a password off the hub.
 pub struct Credentials {
     pub user: SessionUser,
-    pub password_hash: String,
+    /// `None`: the account has no password (made by single sign-on); nothing verifies.
+    pub password_hash: Option<String>,
+    /// A disabled account is refused, but only after its password checked out: the refusal
+    /// must not tell a guesser which names exist.
+    pub disabled: bool,
 }
 
 /// A worker's question: a closure run on the hub thread with the hub, which arranges its own
@@ -280,6 +291,7 @@ impl Hub {
         if now >= self.next_housekeeping {
             self.next_housekeeping = now + Duration::from_secs(600);
             self.expire_sessions();
+            self.purge_links_and_invites();
             self.typing.sweep(now);
         }
     }

@@ -81,10 +81,23 @@ pub struct Server {
     log: Arc<Mutex<Vec<String>>>,
 }
 
+/// Options the suite's servers get unless a test passes its own: anyone may register, as on
+/// the original app (tests register their users through the form). The registration tests
+/// (`admin.rs`) start servers with `Server::start_in_mode`, which passes no such default.
+const SUITE_DEFAULTS: [&str; 2] = ["--registration", "open"];
+
 impl Server {
-    /// A server with a fresh, empty data directory.
+    /// A server with a fresh, empty data directory (open registration, see [`SUITE_DEFAULTS`]).
     pub fn start(args: &[&str]) -> Server {
         Server::start_in(Arc::new(TempDir::new("data")), args)
+    }
+
+    /// A server with a fresh data directory and exactly `args`: the registration mode is the
+    /// server's own default unless `args` sets it.
+    pub fn start_in_mode(data: Arc<TempDir>, args: &[&str]) -> Server {
+        let mut args: Vec<&str> = args.to_vec();
+        args.push("--suite-defaults=off");
+        Server::start_in(data, &args)
     }
 
     /// A server on the original app's data files.
@@ -101,12 +114,16 @@ impl Server {
     /// Starts the binary; on failure returns what it printed.
     pub fn try_start(data: Arc<TempDir>, addr: &str, args: &[&str]) -> Result<Server, String> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        // `--suite-defaults=off` is ours, not the server's: it leaves SUITE_DEFAULTS out.
+        let defaults = !args.iter().any(|a| a == "--suite-defaults=off" || a == "--registration");
+        let given: Vec<&String> = args.iter().filter(|a| *a != "--suite-defaults=off").collect();
         let mut child = server_command()
             .arg("--addr")
             .arg(addr)
             .arg("--data-dir")
             .arg(data.path())
-            .args(&args)
+            .args(if defaults { &SUITE_DEFAULTS[..] } else { &[] })
+            .args(given)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
