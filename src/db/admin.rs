@@ -283,3 +283,41 @@ impl Db {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_log_keeps_its_newest_entries_up_to_its_bound() {
+        let mut db = Db::open_in_memory().unwrap();
+        let extra = 3;
+        for i in 0..MAX_AUDIT_ROWS + extra {
+            let detail = i.to_string();
+            let entry = AuditEntry {
+                actor_id: None,
+                actor_name: "console",
+                action: "promote",
+                target_id: None,
+                target_name: None,
+                detail: Some(&detail),
+            };
+            db.audit(&entry).unwrap();
+        }
+        db.commit().unwrap();
+        let count: i64 = db.conn.query_row("SELECT count(*) FROM main.audit_log", [], |r| r.get(0)).unwrap();
+        assert_eq!(count, MAX_AUDIT_ROWS);
+        let oldest = db.audit_page(i64::MAX, 200).unwrap();
+        assert_eq!(
+            oldest[0].detail.as_deref(),
+            Some((MAX_AUDIT_ROWS + extra - 1).to_string().as_str()),
+            "newest first"
+        );
+        let last_page = db.audit_page(extra + 200, 200).unwrap();
+        assert_eq!(
+            last_page.last().unwrap().detail.as_deref(),
+            Some(extra.to_string().as_str()),
+            "the oldest are gone"
+        );
+    }
+}

@@ -4,6 +4,7 @@ mod util;
 
 mod accounts;
 mod actions;
+mod admin;
 mod bounds;
 mod command_line;
 mod cross;
@@ -13,4 +14,5 @@ mod hardening;
 mod http_front;
 mod messaging;
 mod rooms;
+mod self_service;
 mod storage;

@@ -331,11 +331,26 @@ pub struct Client {
     /// Sent as `Origin` on every request when set.
     pub origin: Option<String>,
     pub extra_headers: Vec<(String, String)>,
+    /// Connects from this loopback address (e.g. 127.0.0.2) to play another client or proxy.
+    pub from: Option<std::net::Ipv4Addr>,
 }
 
 impl Client {
     pub fn new(addr: SocketAddr) -> Client {
-        Client { addr, cookies: HashMap::new(), origin: None, extra_headers: Vec::new() }
+        Client { addr, cookies: HashMap::new(), origin: None, extra_headers: Vec::new(), from: None }
+    }
+
+    fn connect(&self) -> TcpStream {
+        match self.from {
+            None => TcpStream::connect(self.addr).unwrap(),
+            Some(from) => {
+                use socket2::{Domain, Socket, Type};
+                let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+                socket.bind(&SocketAddr::from((from, 0)).into()).unwrap();
+                socket.connect(&self.addr.into()).unwrap();
+                socket.into()
+            }
+        }
     }
 
     pub fn cookie_header(&self) -> String {
@@ -347,7 +362,7 @@ impl Client {
     }
 
     pub fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
-        let mut stream = TcpStream::connect(self.addr).unwrap();
+        let mut stream = self.connect();
         stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
         if !self.cookies.is_empty() {
@@ -435,7 +450,11 @@ impl Client {
         if let Some(origin) = &self.origin {
             request.headers_mut().insert("Origin", origin.parse().unwrap());
         }
-        let stream = TcpStream::connect(self.addr).unwrap();
+        for (name, value) in &self.extra_headers {
+            let name = tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+            request.headers_mut().insert(name, value.parse().unwrap());
+        }
+        let stream = self.connect();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         match tungstenite::client::client(request, stream) {
             Ok((socket, _)) => Ok(Ws { socket }),
