@@ -568,3 +568,36 @@ fn every_admin_endpoint_refuses_everyone_but_admins_and_changes_nothing() {
     assert!(member.get("/index").text().contains("aria-label=\"Administration\" hidden>"), "no link for members");
     assert!(root.get("/index").text().contains("aria-label=\"Administration\" >"), "a link for admins");
 }
+
+#[test]
+fn the_console_works_on_a_directory_no_server_has_opened_yet() {
+    let data = TempDir::new("console-legacy");
+    copy_legacy_fixture(data.path());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mychat"))
+            .arg("admin")
+            .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .unwrap()
+    };
+    // The original app's files: migrated first (with the undo copy), then changed.
+    let out = run(&["promote", "ALICE"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(data.path().join("pre-migration/users.db").exists());
+    let admins: i64 = open_db(data.path(), "users.db")
+        .query_row("SELECT count(*) FROM users WHERE is_admin = 1 AND name = 'alice'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(admins, 1, "found case-insensitively, as a login finds it");
+    let missing = run(&["list"]);
+    assert!(missing.status.success());
+    let empty = TempDir::new("console-empty");
+    let out = Command::new(env!("CARGO_BIN_EXE_mychat"))
+        .args(["admin", "list", "--data-dir"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no users.db"));
+}
