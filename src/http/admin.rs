@@ -53,17 +53,12 @@ pub fn admin_page(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     };
     let id = user.id.clone();
     ctx.hub.ask(move |hub| hub.require_admin(&id))??;
-    let overridden = ctx.config.registration.map(|r| r.as_str()).unwrap_or("");
     Ok(page(
         ctx,
         request,
         200,
         "admin.html",
-        &[
-            ("user_name", Value::Text(&user.name)),
-            ("user_id", Value::Text(&user.id)),
-            ("registration_flag", Value::Text(overridden)),
-        ],
+        &[("user_name", Value::Text(&user.name)), ("user_id", Value::Text(&user.id))],
     ))
 }
 
