@@ -14,6 +14,8 @@ pub enum Invocation {
     Serve(Config),
     /// `mychat backup DIR`: copy the three database files, consistently, into DIR.
     Backup(Config, PathBuf),
+    /// `mychat admin ...`: manage accounts on the data directory, whether or not a server runs.
+    Admin(Config, AdminCommand),
     Help,
     Version,
 }
@@ -25,6 +27,50 @@ pub enum Durability {
     Normal,
     /// Every commit is on disk before it is acknowledged (WAL, FULL).
     Full,
+}
+
+/// Who may create an account (`--registration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// Anyone who reaches the server (the original app's behaviour).
+    Open,
+    /// Only with an invitation link from an administrator.
+    Invite,
+    /// Nobody (the first account of an empty server excepted).
+    Closed,
+}
+
+impl Registration {
+    pub fn parse(value: &str) -> Option<Registration> {
+        match value {
+            "open" => Some(Registration::Open),
+            "invite" => Some(Registration::Invite),
+            "closed" => Some(Registration::Closed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Registration::Open => "open",
+            Registration::Invite => "invite",
+            Registration::Closed => "closed",
+        }
+    }
+}
+
+/// `mychat admin SUBCOMMAND`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminCommand {
+    /// Every account with its role and state.
+    List,
+    /// Makes an account an administrator.
+    Promote(String),
+    /// Takes the administrator role away (not from the last one).
+    Demote(String),
+    /// Prints a one-time login link (and its QR code) for an account: the way back in when
+    /// the only administrator is locked out.
+    LoginLink(String),
 }
 
 /// The server's settings, validated.
@@ -72,6 +118,12 @@ pub struct Config {
     pub push_private_endpoints: bool,
     /// The VAPID `sub` contact (`mailto:` or `https:`); `None`: the app's own origin.
     pub push_contact: Option<String>,
+    /// Who may register; `None`: as stored in the database (an admin sets it in the web app).
+    pub registration: Option<Registration>,
+    /// A header (lower case) naming the signed-in user, believed from `trusted_proxies` only.
+    pub auth_header: Option<String>,
+    /// How people reach the server (`https://chat.example.org`), for links the console prints.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -105,6 +157,9 @@ impl Default for Config {
             thumbnail_threads: 1,
             push_private_endpoints: false,
             push_contact: None,
+            registration: None,
+            auth_header: None,
+            public_url: None,
         }
     }
 }
@@ -175,6 +230,21 @@ const OPTIONS: &[Opt] = &[
         help: "how long an author may edit or delete a message after sending it [off: always]",
     },
     Opt {
+        flag: "registration",
+        value: "open|invite|closed",
+        help: "who may register; overrides the choice made on the admin page [as stored: invite on a new server]",
+    },
+    Opt {
+        flag: "auth-header",
+        value: "NAME",
+        help: "a header (e.g. Remote-User) naming the user, believed from --trusted-proxies only [none]",
+    },
+    Opt {
+        flag: "public-url",
+        value: "URL",
+        help: "how people reach the server, e.g. https://chat.example.org (links printed by `mychat admin`) [none]",
+    },
+    Opt {
         flag: "assets-dir",
         value: "DIR",
         help: "serve static/ and templates/ from DIR instead of the binary (development)",
@@ -197,6 +267,10 @@ pub fn usage() -> String {
         "mychat — a self-hosted real-time chat server\n\n\
          Usage:\n  mychat [serve] [OPTIONS]      serve the chat (the default)\n  \
          mychat backup DIR [OPTIONS]   copy the databases, consistently, into DIR (server may run)\n  \
+         mychat admin list             accounts, roles and states (server may run)\n  \
+         mychat admin promote NAME     make NAME an administrator (takes effect at once)\n  \
+         mychat admin demote NAME      take the administrator role from NAME\n  \
+         mychat admin login-link NAME  a one-time sign-in link for NAME (24 h)\n  \
          mychat --help | --version\n\nOptions (each also settable as MYCHAT_<FLAG>, e.g. MYCHAT_DATA_DIR):\n",
     );
     for opt in OPTIONS {
@@ -260,6 +334,17 @@ where
             (Some(dir), None) => Ok(Invocation::Backup(config, PathBuf::from(dir))),
             _ => Err("usage: mychat backup DIR".into()),
         },
+        Some("admin") => {
+            let rest: Vec<String> = positional.collect();
+            let command = match rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                ["list"] => AdminCommand::List,
+                ["promote", name] => AdminCommand::Promote(name.to_string()),
+                ["demote", name] => AdminCommand::Demote(name.to_string()),
+                ["login-link", name] => AdminCommand::LoginLink(name.to_string()),
+                _ => return Err("usage: mychat admin list | promote NAME | demote NAME | login-link NAME".into()),
+            };
+            Ok(Invocation::Admin(config, command))
+        }
         Some("help") => Ok(Invocation::Help),
         Some(other) => Err(format!("unknown command {other:?} (see --help)")),
     }
@@ -327,6 +412,24 @@ fn apply(config: &mut Config, flag: &str, value: &str) -> Result<(), String> {
                 return Err("expected mailto:you@example.org or an https:// URL".into());
             }
             config.push_contact = Some(value.to_string())
+        }
+        "registration" => {
+            config.registration =
+                Some(Registration::parse(value).ok_or_else(|| "expected open, invite or closed".to_string())?)
+        }
+        "auth-header" => {
+            let valid = !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !valid {
+                return Err("expected a header name such as Remote-User".into());
+            }
+            config.auth_header = Some(value.to_ascii_lowercase());
+        }
+        "public-url" => {
+            let url = value.trim_end_matches('/');
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
+                return Err("expected an address such as https://chat.example.org".into());
+            }
+            config.public_url = Some(url.to_string());
         }
         _ => return Err("unknown option".into()),
     }
@@ -461,5 +564,27 @@ mod tests {
         assert_eq!(c.min_free_space, 0);
         let Ok(Invocation::Serve(c)) = parse(args(&["--file-retention", "off"]), |_| None) else { panic!() };
         assert_eq!(c.file_retention, None);
+    }
+
+    #[test]
+    fn parses_admin_commands_and_their_flags() {
+        let Ok(Invocation::Admin(c, AdminCommand::Promote(name))) =
+            parse(args(&["admin", "promote", "alice", "--data-dir", "/d"]), |_| None)
+        else {
+            panic!("expected admin promote")
+        };
+        assert_eq!((name.as_str(), c.data_dir), ("alice", PathBuf::from("/d")));
+        assert!(matches!(parse(args(&["admin", "list"]), |_| None), Ok(Invocation::Admin(_, AdminCommand::List))));
+        assert!(parse(args(&["admin", "promote"]), |_| None).unwrap_err().contains("usage: mychat admin"));
+        let Ok(Invocation::Serve(c)) =
+            parse(args(&["--registration", "closed", "--auth-header", "Remote-User"]), |_| None)
+        else {
+            panic!("expected serve")
+        };
+        assert_eq!(c.registration, Some(Registration::Closed));
+        assert_eq!(c.auth_header.as_deref(), Some("remote-user"));
+        assert!(parse(args(&["--registration", "maybe"]), |_| None).is_err());
+        assert!(parse(args(&["--auth-header", "Bad Header"]), |_| None).is_err());
+        assert!(parse(args(&["--public-url", "chat.example.org"]), |_| None).is_err());
     }
 }

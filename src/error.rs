@@ -6,6 +6,15 @@
 use std::borrow::Cow;
 use std::fmt;
 
+/// Refusals the pages translate (see `http::pages`), named once.
+pub const ACCOUNT_DISABLED: &str = "this account is disabled";
+pub const REGISTRATION_CLOSED: &str = "registration is closed on this server";
+pub const INVITE_NEEDED: &str = "registration needs an invitation: ask an administrator for a link";
+pub const INVITE_INVALID: &str = "this invitation is not valid (mistyped, or revoked)";
+pub const INVITE_EXPIRED: &str = "this invitation has expired";
+pub const INVITE_USED_UP: &str = "this invitation has been used up";
+pub const ADMINS_ONLY: &str = "administrators only";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// 400: the request is malformed or a field breaks a rule; the text says which.

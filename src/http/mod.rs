@@ -2,6 +2,8 @@
 //! (keep-alive, pipelining), routes them, writes responses, and completes WebSocket handshakes
 //! ([`upgrade`]). Every bad request gets its status and the worker moves on.
 
+pub mod account;
+pub mod admin;
 pub mod api;
 pub mod files;
 pub mod form;
@@ -17,7 +19,7 @@ use crate::assets::Assets;
 use crate::auth::Passwords;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::hub::{HubClient, SessionUser, TokenHash};
+use crate::hub::{Credential, HubClient, SessionUser, TokenHash};
 use request::{HttpConn, Proxies, ReadError, Request, Wait};
 use response::Response;
 use std::sync::Arc;
@@ -55,11 +57,27 @@ pub fn session_token(request: &Request) -> Option<TokenHash> {
 }
 
 impl Ctx {
-    /// The logged-in user, if the request carries a live session.
+    /// Who the request says it is: the user a trusted proxy names in `--auth-header` (single
+    /// sign-on; the header is ignored from any other peer), else the session cookie.
+    pub fn credential(&self, request: &Request) -> Option<Credential> {
+        if let Some(header) = &self.config.auth_header
+            && request.from_trusted_proxy
+            && let Some(name) = request.header(header).map(str::trim).filter(|n| !n.is_empty())
+        {
+            return Some(Credential::Header(name.into()));
+        }
+        session_token(request).map(Credential::Session)
+    }
+
+    /// The logged-in user, if the request carries a live session (or a trusted proxy's
+    /// header: see [`Ctx::credential`]).
     pub fn session(&self, request: &Request) -> Result<Option<SessionUser>, ApiError> {
-        match session_token(request) {
+        match self.credential(request) {
             None => Ok(None),
-            Some(token) => self.hub.ask(move |hub| hub.authenticate(&token)),
+            Some(credential) => {
+                let peer = request.peer;
+                self.hub.ask(move |hub| hub.authenticate_credential(&credential, peer))?
+            }
         }
     }
 

@@ -43,6 +43,8 @@ pub struct Request {
     pub peer: IpAddr,
     /// Whether the client reached us over TLS (through a proxy that terminates it).
     pub https: bool,
+    /// The connection comes from one of `--trusted-proxies` (whose headers are believed).
+    pub from_trusted_proxy: bool,
 }
 
 impl Request {
@@ -230,6 +232,7 @@ impl HttpConn {
         let (peer, https) = client_address(&request, self.peer.ip(), proxies);
         request.peer = peer;
         request.https = https;
+        request.from_trusted_proxy = proxies.trusted.contains(&self.peer.ip());
         if streams_body(&request) {
             request.streamed_length = declared_length(&request)?;
             return Ok(request);
@@ -370,6 +373,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
         streamed_length: 0,
         peer: IpAddr::from([0, 0, 0, 0]),
         https: false,
+        from_trusted_proxy: false,
     };
     Ok(Some((request, head_len)))
 }

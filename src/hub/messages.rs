@@ -641,7 +641,7 @@ impl Hub {
     fn render(&self, m: StoredMessage, meta: MessageMeta) -> Rendered {
         let (time, created_at) = display_parts(&m.timestamp);
         let quote = m.quote.map(|q| QuoteItem {
-            sender_name: q.sender_name.unwrap_or_else(|| self.name_of(&q.sender_id).to_string()),
+            sender_name: self.author_name(&q.sender_id, q.sender_name),
             id: q.id,
             sender_id: q.sender_id,
             text: q.text,
@@ -666,7 +666,7 @@ impl Hub {
             }
             MessageRef::Room(id) => Rendered::Room(RoomItem {
                 id,
-                user: m.sender_name.unwrap_or_else(|| self.name_of(&m.sender_id).to_string()),
+                user: self.author_name(&m.sender_id, m.sender_name),
                 text: m.text,
                 time,
                 created_at,
@@ -678,9 +678,23 @@ impl Hub {
         }
     }
 
-    /// A user's display name, or the raw id for rows that name no known user.
+    /// A user's display name; "deleted account" for a deleted one; the raw value for rows
+    /// that name no known user (the original app's rows may hold a name there).
     pub(super) fn name_of(&self, id: &str) -> Arc<str> {
-        self.accounts.get(id).map_or_else(|| id.into(), |u| u.name.clone())
+        match self.accounts.get(id) {
+            Some(user) => user.name.clone(),
+            None if self.accounts.is_deleted(id) => super::accounts::DELETED_NAME.into(),
+            None => id.into(),
+        }
+    }
+
+    /// The author's name as a message shows it: the copy the row keeps (room messages do),
+    /// unless the account was deleted since.
+    pub(super) fn author_name(&self, id: &str, stored: Option<String>) -> String {
+        match stored {
+            Some(name) if !self.accounts.is_deleted(id) => name,
+            _ => self.name_of(id).to_string(),
+        }
     }
 
     /// `user`'s notification level for the private conversation with `other`.

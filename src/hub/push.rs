@@ -97,9 +97,19 @@ fn party(id: &str, name: &str) -> Party {
 }
 
 impl Hub {
-    /// Whether `user` wants a notification for this message. Every message counts for now;
-    /// the per-member notification levels (everything / mentions / nothing) will decide
-    /// here.
+    /// A deleted account's devices and forward go with it.
+    pub(super) fn forget_push_of(&mut self, user: &UserId) -> Result<(), ApiError> {
+        let endpoints: Vec<String> =
+            self.push.devices.get(user).map(|l| l.iter().map(|d| d.sub.endpoint.clone()).collect()).unwrap_or_default();
+        for endpoint in &endpoints {
+            self.db.delete_push_subscription(endpoint).map_err(|e| self.internal(e))?;
+            self.push.remove(endpoint);
+        }
+        self.db.delete_push_forward(user).map_err(|e| self.internal(e))?;
+        self.push.forwards.remove(user);
+        Ok(())
+    }
+
     /// A private message: its recipient, if away and not muting the sender.
     pub(super) fn push_private(&mut self, item: &PrivateItem) {
         let (recipient, sender): (UserId, UserId) = (item.receiver_id.clone(), item.sender_id.clone());

@@ -8,7 +8,8 @@ use std::io::Read;
 use std::os::unix::net::UnixStream;
 
 fn hub() -> Hub {
-    let config = Config { rate_limits: false, ..Config::default() };
+    let config =
+        Config { rate_limits: false, registration: Some(crate::config::Registration::Open), ..Config::default() };
     Hub::new(Db::open_in_memory().unwrap(), Arc::new(config)).unwrap()
 }
 
@@ -33,7 +34,8 @@ fn register(hub: &mut Hub, name: &str) -> (SessionUser, TokenHash) {
     let mut token = [0u8; 32];
     token[..name.len()].copy_from_slice(name.as_bytes());
     let name = name.to_string();
-    let user = ask(hub, move |hub| hub.register(name, "x", token)).unwrap();
+    let account = NewAccount { name, password_hash: "x".into(), invite: None, token, meta: SessionMeta::default() };
+    let user = ask(hub, move |hub| hub.register(account)).unwrap();
     (user, token)
 }
 
@@ -91,7 +93,14 @@ fn open_socket(
     let (ours, theirs) = UnixStream::pair().unwrap();
     theirs.set_nonblocking(true).unwrap();
     let socket = SocketHandle::held(conn, Wire::Unix(ours));
-    let request = SocketRequest { conn, token, path_user: Some(user.id.to_string()), target, socket: socket.clone() };
+    let request = SocketRequest {
+        conn,
+        credential: Credential::Session(token),
+        peer: std::net::IpAddr::from([127, 0, 0, 1]),
+        path_user: Some(user.id.to_string()),
+        target,
+        socket: socket.clone(),
+    };
     ask(hub, move |hub| hub.open_socket(request)).unwrap();
     socket.release(b"");
     (conn, socket, Peer { stream: theirs, buf: Vec::new() })
@@ -127,9 +136,16 @@ fn names_are_unique_regardless_of_case() {
     let mut hub = hub();
     register(&mut hub, "Ирина");
     let peer: IpAddr = [10, 0, 0, 1].into();
-    let taken = ask(&mut hub, move |hub| hub.check_registration("ирина", peer));
+    let taken = ask(&mut hub, move |hub| hub.check_registration("ирина", peer, None));
     assert_eq!(taken, Err(ApiError::Conflict("that user name is taken")));
-    let again = ask(&mut hub, |hub| hub.register("ИРИНА".into(), "x", [9; 32]));
+    let account = NewAccount {
+        name: "ИРИНА".into(),
+        password_hash: "x".into(),
+        invite: None,
+        token: [9; 32],
+        meta: SessionMeta::default(),
+    };
+    let again = ask(&mut hub, |hub| hub.register(account));
     assert!(matches!(again, Err(ApiError::Conflict(_))));
 }
 
@@ -314,7 +330,8 @@ fn a_handshake_whose_batch_fails_leaves_no_socket_and_no_presence() {
     let socket = SocketHandle::held(1, Wire::Unix(ours));
     let request = SocketRequest {
         conn: 1,
-        token: ta,
+        credential: Credential::Session(ta),
+        peer: std::net::IpAddr::from([127, 0, 0, 1]),
         path_user: Some(alice.id.to_string()),
         target: SocketTarget::Global,
         socket,
@@ -382,7 +399,8 @@ fn a_removal_whose_batch_fails_keeps_the_member_and_the_socket() {
 
 #[test]
 fn a_room_takes_at_most_its_bound_of_members() {
-    let config = Config { rate_limits: false, ..Config::default() };
+    let config =
+        Config { rate_limits: false, registration: Some(crate::config::Registration::Open), ..Config::default() };
     let mut hub = Hub::new(Db::open_in_memory().unwrap(), Arc::new(config)).unwrap();
     let (owner, _) = register(&mut hub, "owner");
     let creator = owner.id.clone();
@@ -559,7 +577,13 @@ mod files {
     fn limits_reserve_room_for_uploads_in_flight_and_pending_uploads_expire() {
         let mut hub = Hub::new(
             Db::open_in_memory().unwrap(),
-            Arc::new(Config { user_file_quota: 100, total_file_quota: 150, max_uploads: 2, ..Config::default() }),
+            Arc::new(Config {
+                user_file_quota: 100,
+                total_file_quota: 150,
+                max_uploads: 2,
+                registration: Some(crate::config::Registration::Open),
+                ..Config::default()
+            }),
         )
         .unwrap();
         let (alice, _) = register(&mut hub, "alice");

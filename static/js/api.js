@@ -18,7 +18,8 @@ const READ_RETRIES = 2;
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-async function request(method, path, body) {
+/** One JSON request (the helpers below use it; so do the settings and admin pages). */
+export async function request(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';

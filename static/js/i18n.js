@@ -306,6 +306,14 @@ export function plural(key, n, vars = {}) {
   return fill(form, { ...vars, n });
 }
 
+/**
+ * Adds a module's own strings ({en: {...}, ru: {...}}, the shape of the table above), so the
+ * pages beside the app (settings, administration) keep theirs in their own modules.
+ */
+export function addStrings(table) {
+  for (const code of LANGUAGES) Object.assign(STRINGS[code], table[code] || {});
+}
+
 /** Remembers `code` as the interface language and shows the page in it. */
 export function switchLanguage(code) {
   if (!LANGUAGES.includes(code)) return;

@@ -1,5 +1,6 @@
 // axe-core on every main view — login, register, the app with a private chat open, a room
-// with a reply, the create-room, members and delete dialogs, the search page and /chat/{id} —
+// with a reply, the create-room, members and delete dialogs, the search page, /chat/{id},
+// the settings page, and the admin page with its sign-in-link and delete-account dialogs —
 // in light and dark, on a desktop (1280×800) and a phone (390×844), in English and Russian.
 // Any serious or critical violation fails the test, listed with the view and the elements it
 // names. The screenshots (artifacts/view-*.png) are the views to look at after a change.
@@ -146,6 +147,23 @@ for (const colorScheme of ['light', 'dark']) {
         await page.goto(`/chat/${encodeURIComponent(bobId)}`);
         await expectVisible(message(page, 'Yes, at eight.'));
         found.push(...await audit(page, label('/chat/{id}')));
+
+        // Alice, the first account, is the administrator.
+        await page.goto('/settings');
+        await expectVisible(page.locator('#session-list > li'));
+        found.push(...await audit(page, label('settings')));
+        await shot(page, 'settings');
+        await page.goto('/admin');
+        await expectVisible(page.locator('#account-list > li[data-name="bob"]'));
+        await expectVisible(page.locator('#audit-list > li').first());
+        found.push(...await audit(page, label('admin')));
+        await shot(page, 'admin');
+        await openDialog(page, page.locator('#account-list > li[data-name="bob"] [data-action="login-link"]'), '#link-dialog');
+        found.push(...await audit(page, label('sign-in link dialog')));
+        await page.keyboard.press('Escape');
+        await openDialog(page, page.locator('#account-list > li[data-name="bob"] [data-action="delete"]'), '#delete-account-dialog');
+        found.push(...await audit(page, label('delete-account dialog')));
+        await page.keyboard.press('Escape');
         assertNoProblems(problems);
         await context.close();
       }

@@ -5,6 +5,7 @@ mod util;
 
 mod accounts;
 mod actions;
+mod admin;
 mod bounds;
 mod command_line;
 mod cross;
@@ -16,4 +17,5 @@ mod http_front;
 mod messaging;
 mod push;
 mod rooms;
+mod self_service;
 mod storage;
