@@ -23,6 +23,28 @@ export class History {
     this.view = c.view;
     this.loadingOlder = null;
     this.loadingNewer = null;
+    /** Bumped when the view starts over: pages asked for before that are dropped. */
+    this.generation = 0;
+    /** The view is being (re)opened: scrolling asks for no pages meanwhile. */
+    this.opening = false;
+  }
+
+  /** The view starts over (a new window of the conversation). */
+  restart() {
+    this.generation += 1;
+    this.loadingOlder = null;
+    this.loadingNewer = null;
+  }
+
+  /** Runs `open` with page loads on scrolling held off until it is done. */
+  async opened(open) {
+    this.restart();
+    this.opening = true;
+    try {
+      return await open();
+    } finally {
+      this.opening = false;
+    }
   }
 
   fetch(page) {
@@ -37,7 +59,11 @@ export class History {
   }
 
   /** Opens at the first unread message (`unread`: how many the list counts), else the end. */
-  async openLatest(unread) {
+  openLatest(unread) {
+    return this.opened(() => this.latest(unread));
+  }
+
+  async latest(unread) {
     const limit = Math.min(MAX_PAGE, Math.max(PAGE, unread + 10));
     const page = await this.fetch({ limit });
     if (this.c.closed()) return;
@@ -46,7 +72,7 @@ export class History {
     this.view.setReachedStart(page.length < limit);
     let first = this.firstUnread(unread);
     for (let pages = 0; first.more && pages < MAX_UNREAD_PAGES && !this.view.reachedStart; pages += 1) {
-      await this.loadOlder(MAX_PAGE);
+      await this.loadOlder(MAX_PAGE, true);
       if (this.c.closed()) return;
       first = this.firstUnread(unread);
     }
@@ -57,7 +83,7 @@ export class History {
     } else {
       this.view.scrollToBottom(false);
     }
-    if (!this.view.reachedStart && this.view.needsMore()) await this.loadOlder();
+    if (!this.view.reachedStart && this.view.needsMore()) await this.loadOlder(PAGE, true);
   }
 
   /**
@@ -78,7 +104,11 @@ export class History {
   }
 
   /** Opens the history around message `target` (not necessarily reaching the end). */
-  async openAround(target) {
+  openAround(target) {
+    return this.opened(() => this.around(target));
+  }
+
+  async around(target) {
     const page = await this.fetch({ around: target, limit: PAGE });
     if (this.c.closed()) return false;
     const older = page.filter((m) => m.id < target).length;
@@ -89,21 +119,27 @@ export class History {
     return this.view.has(target);
   }
 
-  /** The previous page; resolves when loaded (or at once if there is nothing more). */
-  loadOlder(limit = PAGE) {
-    if (this.view.reachedStart || this.c.closed()) return Promise.resolve();
+  /**
+   * The previous page; resolves when loaded (or at once if there is nothing more). While the
+   * view is opening, only the opening itself (`opening`) asks for one.
+   */
+  loadOlder(limit = PAGE, opening = false) {
+    if (this.view.reachedStart || this.c.closed() || (this.opening && !opening) || !this.view.oldestId) return Promise.resolve();
     if (this.loadingOlder) return this.loadingOlder;
     this.view.setLoadingOlder(true);
+    const generation = this.generation;
     this.loadingOlder = (async () => {
       try {
-        const page = await this.fetch({ before: this.view.oldestId || undefined, limit });
-        if (this.c.closed()) return;
+        const page = await this.fetch({ before: this.view.oldestId, limit });
+        if (this.c.closed() || generation !== this.generation) return;
         this.view.loading = false;
         this.add(page, 'older');
         if (page.length < limit) this.view.setReachedStart(true);
       } finally {
-        this.loadingOlder = null;
-        if (!this.c.closed()) this.view.setLoadingOlder(false);
+        if (generation === this.generation) {
+          this.loadingOlder = null;
+          if (!this.c.closed()) this.view.setLoadingOlder(false);
+        }
       }
     })();
     return this.loadingOlder;
@@ -111,21 +147,24 @@ export class History {
 
   /** The next page toward the end, when the view does not reach it. */
   loadNewer() {
-    if (this.view.reachedEnd || this.c.closed()) return Promise.resolve();
+    if (this.view.reachedEnd || this.c.closed() || this.opening || !this.view.newestId) return Promise.resolve();
     if (this.loadingNewer) return this.loadingNewer;
+    const generation = this.generation;
+    const current = () => !this.c.closed() && generation === this.generation;
     this.loadingNewer = (async () => {
       try {
         const page = await this.fetch({ after: this.view.newestId, limit: PAGE });
-        if (this.c.closed()) return;
+        if (!current()) return;
         this.add(page, 'newer');
         if (page.length < PAGE) {
           this.view.reachedEnd = true;
           // What arrived live while the last page was on its way.
-          this.add(await this.fetch({ after: this.view.newestId, limit: MAX_PAGE }), 'newer');
+          const rest = await this.fetch({ after: this.view.newestId, limit: MAX_PAGE });
+          if (current()) this.add(rest, 'newer');
           this.view.updateBottomButton();
         }
       } finally {
-        this.loadingNewer = null;
+        if (generation === this.generation) this.loadingNewer = null;
       }
     })();
     return this.loadingNewer;
