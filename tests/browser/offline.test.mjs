@@ -250,13 +250,18 @@ test('messages written offline wait visibly, survive a reload, and go out once, 
 
   // Alice's conversation socket is cut off (the page itself still loads).
   let blocked = true;
+  const sentTexts = [];
   await alice.context.routeWebSocket(/\/ws\/[^g][^/]*\/[^/]+$/, (ws) => {
     if (blocked) {
       ws.close({ code: 1001 });
       return;
     }
     const upstream = ws.connectToServer();
-    ws.onMessage((frame) => upstream.send(frame));
+    ws.onMessage((frame) => {
+      const data = JSON.parse(frame);
+      if (data.type === 'message') sentTexts.push(data.text);
+      upstream.send(frame);
+    });
     upstream.onMessage((frame) => ws.send(frame));
   });
   await a.reload();
@@ -298,6 +303,8 @@ test('messages written offline wait visibly, survive a reload, and go out once, 
   await expectText(a.locator('#message-list .msg.pending.failed .send-error-text'), 'the message you reply to was deleted');
   await a.locator('#message-list .msg.pending.failed').getByRole('button', { name: 'Delete' }).click();
   await expectCount(pending, 0);
+  // Sent one at a time, each once: the refused one twice (the retry), in the order written.
+  assert.deepEqual(sentTexts, ['a reply to a message about to go', 'queued one', 'queued two', 'queued three', 'a reply to a message about to go']);
   // Each stored exactly once, and nothing of the refused one.
   const stored = (await history(a, { user: bobId })).map((m) => m.text);
   for (const text of ['queued one', 'queued two', 'queued three']) assert.equal(stored.filter((t) => t === text).length, 1, text);
