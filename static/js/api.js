@@ -68,8 +68,6 @@ function pageQuery({ before, after, around, changedSince, limit = PAGE } = {}) {
 export const api = {
   me: () => request('GET', '/api/me'),
   users: () => request('GET', '/api/users'),
-  unread: (me) => request('GET', `/api/unread/${enc(me)}`),
-  markRead: (me, target, upTo) => request('POST', `/api/mark_read/${enc(me)}/${enc(target)}${upTo ? `?up_to=${upTo}` : ''}`),
   history: (me, target, page) => request('GET', `/api/history/${enc(me)}/${enc(target)}${pageQuery(page)}`),
   rooms: () => request('GET', '/api/rooms'),
   room: (id) => request('GET', `/api/rooms/${enc(id)}`),
@@ -80,7 +78,6 @@ export const api = {
   members: (id) => request('GET', `/api/rooms/${enc(id)}/members`),
   roomHistory: (id, page) => request('GET', `/api/rooms/${enc(id)}/history${pageQuery(page)}`),
   leaveRoom: (id) => request('POST', `/api/rooms/${enc(id)}/leave`, {}),
-  readRoom: (id, upTo) => request('POST', `/api/rooms/${enc(id)}/read`, { up_to: upTo }),
   chats: () => request('GET', '/api/chats'),
   setNotify: (kind, id, level) => request('POST', '/api/chats/notify', { chat: { kind, id }, level }),
   search: (query) => request('GET', `/api/search?q=${enc(query)}`),

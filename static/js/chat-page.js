@@ -35,7 +35,6 @@ const global = startGlobal({
 const conversation = new Conversation({
   kind: 'user',
   id: target.id,
-  name: () => header.nameOf(target) || targetName,
   view,
   composer,
   header,

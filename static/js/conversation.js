@@ -20,11 +20,10 @@ import { TypingIndicator, TypingSender } from './typing.js';
 
 export class Conversation {
   /**
-   * @param {object} opts {kind: 'user'|'room', id, name(), view, composer, header, around?,
-   *   onGone(reason)}
+   * @param {object} opts {kind: 'user'|'room', id, view, composer, header, around?, onGone(reason)}
    */
   constructor(opts) {
-    Object.assign(this, { kind: opts.kind, id: opts.id, name: opts.name, view: opts.view, composer: opts.composer });
+    Object.assign(this, { kind: opts.kind, id: opts.id, view: opts.view, composer: opts.composer });
     this.header = opts.header;
     this.onGone = opts.onGone;
     this.me = state.me.id;

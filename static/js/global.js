@@ -14,7 +14,7 @@ import {
 } from './state.js';
 
 /** Whether this tab shows the conversation to the reader right now. */
-export function inView(kind, id) {
+function inView(kind, id) {
   return isActive(kind, id) && document.visibilityState === 'visible';
 }
 

@@ -130,7 +130,6 @@ function openConversation(kind, id, around) {
     kind,
     id,
     around,
-    name: () => header.nameOf(active),
     view,
     composer,
     header,

@@ -10,7 +10,7 @@ import { closePopup, openMenu, openPanel } from './popup.js';
 import { reactorsList } from './reactions.js';
 
 /** The quick reactions. */
-export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 /** One emoji, as the server accepts it (it checks again): pictographs and their joiners. */
 const EMOJI = /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3])[\p{Extended_Pictographic}\p{Emoji_Component}\u200d\ufe0f\u20e3]{1,10}$/u;
 

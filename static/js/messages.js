@@ -40,7 +40,7 @@ export function setReceipt(node, read) {
  * visible text (name and quoted text) after a hidden hint, so speech control finds it by
  * what it shows. A deleted original shows as deleted.
  */
-export function quoteBlock(quote, onJump) {
+function quoteBlock(quote, onJump) {
   const name = quote.sender_name || '';
   const text = quote.deleted ? t('messageDeleted') : (quote.text || '');
   const children = [
@@ -65,7 +65,7 @@ function body(item) {
 }
 
 /** Whether `item` mentions me. */
-export function mentionsMe(item, me) {
+function mentionsMe(item, me) {
   return !item.deleted && Array.isArray(item.mentions) && item.mentions.includes(me);
 }
 

@@ -14,7 +14,7 @@ const ANSWER_TIMEOUT_MS = 10_000;
 const TRANSIENT = /^(too many messages|message not saved)/;
 
 /** A fresh client id: 24 hex digits from the browser's random source. */
-export function newClientId() {
+function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

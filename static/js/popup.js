@@ -25,10 +25,6 @@ export function closePopup(keepFocus = false) {
   if (!keepFocus && open.opener?.isConnected) open.opener.focus({ preventScroll: true });
 }
 
-export function popupOpen() {
-  return current !== null;
-}
-
 /**
  * Shows `node` as the popup, placed at `point` ({x, y}) or beside `anchor`. `opener` gets
  * the focus back when it closes.

@@ -10,7 +10,7 @@ import { t } from './i18n.js';
 const LONG_PRESS_MS = 500;
 
 /** "alice, bob and carol" (or "You, bob"). */
-export function namesOf(reaction, me) {
+function namesOf(reaction, me) {
   const names = (reaction.users ?? []).map((u) => (u.id === me ? t('you') : u.name));
   return new Intl.ListFormat(document.documentElement.lang || 'en', { style: 'long', type: 'conjunction' }).format(names);
 }

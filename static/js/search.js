@@ -17,7 +17,7 @@ const MARK_START = '\u{E000}';
 const MARK_END = '\u{E001}';
 
 /** A snippet as text nodes, each match in a <mark>. */
-export function markedSnippet(snippet) {
+function markedSnippet(snippet) {
   const out = el('span', { class: 'snippet' });
   let mark = null;
   let run = '';

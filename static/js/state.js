@@ -209,7 +209,3 @@ export function unreadTotal() {
   for (const chat of state.chats.values()) if (chat.notify !== 'none') total += chat.unread || 0;
   return total;
 }
-
-export function userName(id) {
-  return state.users.get(id)?.name ?? '';
-}
