@@ -145,6 +145,7 @@ export class ChatView {
         if (seqOf(item) > seqOf(known)) {
           this.replace({ ...item, read: item.read || known.read });
           changed.push(item);
+          if (item.deleted && !known.deleted) this.originalDeleted(item.id);
         } else if (item.read && !known.read) {
           this.markRead(item.id, item.id);
         }
@@ -194,6 +195,14 @@ export class ChatView {
       (same ?? node.querySelector('.msg-more'))?.focus({ preventScroll: true });
     }
     this.ctx.onNode?.(node, item);
+  }
+
+  /** Replies to a message that was just deleted show their quote as deleted too. */
+  originalDeleted(id) {
+    for (const reply of [...this.items.values()]) {
+      if (reply.reply_to?.id !== id || reply.reply_to.deleted) continue;
+      this.replace({ ...reply, reply_to: { ...reply.reply_to, text: '', deleted: true } });
+    }
   }
 
   insert(id, node) {

@@ -128,8 +128,9 @@ test('edit in place, delete with a tombstone, reply in a private chat', { timeou
     await expectCount(tombstone.locator('.msg-actions, .reactions, .edited'), 0);
   }
   assert.equal(await message(b, 'the plan').count(), 0);
+  // The reply shows its original as deleted: at once, and after a reload (from history).
+  for (const page of [a, b]) await expectText(message(page, 'sounds good').locator('.quote-text'), 'Message deleted');
   await screenshot(a, 'actions-deleted-desktop');
-  // The reply shows its original as deleted (after a reload, from history).
   await b.reload();
   await expectText(message(b, 'sounds good').locator('.quote-text'), 'Message deleted');
   const deleted = (await history(a, { user: bobId })).find((m) => m.id === id);
