@@ -88,11 +88,18 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("not_found", "Not found", "Не найдено"),
     ("tagline", "Private chats and rooms on your own server.", "Личные чаты и комнаты на вашем сервере."),
     ("chats", "Chats", "Чаты"),
-    ("people", "People", "Пользователи"),
-    ("rooms", "Rooms", "Комнаты"),
     ("create_room", "Create a room", "Создать комнату"),
-    ("filter_label", "Filter people and rooms", "Фильтр пользователей и комнат"),
-    ("filter_placeholder", "Filter…", "Фильтр…"),
+    ("app_search_label", "Search chats, people and messages", "Поиск чатов, людей и сообщений"),
+    ("app_search_placeholder", "Search…", "Поиск…"),
+    ("search_results", "Search results", "Результаты поиска"),
+    ("chat_menu", "Conversation menu", "Меню чата"),
+    (
+        "room_created_intro",
+        "The room is ready. Add people now, or later from the members button.",
+        "Комната готова. Добавьте участников сейчас или позже кнопкой участников.",
+    ),
+    ("find_people", "Find people…", "Найти людей…"),
+    ("done", "Done", "Готово"),
     (
         "pick_chat",
         "Choose a person or a room to start chatting.",
@@ -393,6 +400,23 @@ mod tests {
         assert_eq!(page, "<p>&lt;i&gt;|Войти||[&lt;i&gt;]|{{unclosed");
         assert_eq!(render(&assets, "nope.html", Lang::En, &[]), "template nope.html is missing");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn every_string_a_template_names_exists() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let source = std::fs::read_to_string(&path).unwrap();
+            for part in source.split("{{t.").skip(1) {
+                let key = part.split("}}").next().unwrap_or("").trim();
+                assert!(
+                    STRINGS.iter().any(|(k, _, _)| *k == key),
+                    "{} names {{{{t.{key}}}}}, which is not in STRINGS",
+                    path.display()
+                );
+            }
+        }
     }
 
     #[test]

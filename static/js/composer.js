@@ -1,6 +1,6 @@
-// The message composer: a growing textarea (Enter sends, Shift+Enter starts a new line),
-// the send button, the reply indicator above it (rooms) with its cancel button, and the length
-// limit. The limit (the server's, from the page) counts characters as the server does — code
+// The message composer: a growing textarea (Enter sends, Shift+Enter starts a new line, Up in
+// an empty composer edits my last message), the send button, the reply indicator above it
+// with its cancel button, `@name` suggestions in rooms (mentions.js), and the length limit. The limit (the server's, from the page) counts characters as the server does — code
 // points — and shows as a counter from COUNTER_FROM of it on; a message over it is not sent,
 // and a paste that would pass it is refused, each with a message saying why. Nothing is ever
 // cut short.
@@ -8,6 +8,7 @@
 import { colorOf, el } from './dom.js';
 import { plural, t } from './i18n.js';
 import { Uploads } from './uploads.js';
+import { Mentions } from './mentions.js';
 
 const MAX_HEIGHT = 160;
 /** The counter shows from this share of the limit on (3,500 of 4,000). */
@@ -36,6 +37,9 @@ export class Composer {
     this.limitNote = els.limitNote;
     this.onSend = onSend;
     this.replyTo = null;
+    /** Set per conversation by reset(): onInput(text), onEditLast() → whether it started. */
+    this.hooks = {};
+    this.mentions = new Mentions(this.input, this.form);
     this.maxChars = Number(this.input.dataset.maxChars) || DEFAULT_MAX_CHARS;
     this.numberFormat = new Intl.NumberFormat(document.documentElement.lang || undefined);
     this.form.addEventListener('submit', (event) => {
@@ -43,15 +47,23 @@ export class Composer {
       this.submit();
     });
     this.input.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && !event.ctrlKey && !event.altKey) {
+      if (event.isComposing) return;
+      if (this.mentions.key(event)) {
+        event.preventDefault();
+      } else if (event.key === 'Enter' && !event.shiftKey && !event.ctrlKey && !event.altKey) {
         event.preventDefault();
         this.submit();
       } else if (event.key === 'Escape' && this.replyTo) {
         event.preventDefault();
         this.cancelReply();
+      } else if (event.key === 'ArrowUp' && !this.input.value && !event.shiftKey && this.hooks.onEditLast?.()) {
+        event.preventDefault();
       }
     });
-    this.input.addEventListener('input', () => this.changed());
+    this.input.addEventListener('input', () => {
+      this.changed();
+      this.hooks.onInput?.(this.input.value);
+    });
     this.input.addEventListener('paste', (event) => this.paste(event));
     this.uploads = new Uploads(els.tray, target, Number(this.form.dataset.maxFileBytes) || 25 * 1024 * 1024, () => {
       if (this.limitNote.dataset.kind === 'uploads' && !this.uploads.busy) this.showLimit('');
@@ -157,9 +169,15 @@ export class Composer {
       this.input.value = '';
       this.cancelReply();
       this.uploads.clear();
+      this.mentions.close();
       this.changed();
     }
     this.input.focus();
+  }
+
+  /** What is typed. */
+  get text() {
+    return this.input.value;
   }
 
   autosize() {
@@ -171,27 +189,23 @@ export class Composer {
     this.input.focus();
   }
 
-  /** Clears the text and the reply (a new conversation). */
-  reset() {
-    this.input.value = '';
+  /**
+   * A new conversation: its draft, no reply, no files, its room's members for `@name` (rooms only).
+   * @param {object} opts {text, roomId, onInput(text), onEditLast()}
+   */
+  reset(opts = {}) {
+    this.hooks = opts;
+    this.input.value = opts.text ?? '';
     this.uploads.clear();
     this.cancelReply();
     this.showLimit('');
+    this.mentions.setRoom(opts.roomId ?? null);
     this.changed();
-  }
-
-  /** Puts back a message the server refused, unless something new was typed meanwhile. */
-  restore(text, replyTo) {
-    if (this.input.value.trim()) return;
-    this.input.value = text;
-    this.changed();
-    if (replyTo && this.lastReplyName) this.setReply(replyTo, this.lastReplyName);
   }
 
   /** Shows "Replying to …" with the quoted text above the composer. */
   setReply(item, senderName) {
     this.replyTo = item;
-    this.lastReplyName = senderName;
     const quote = el('div', { class: 'reply-quote' }, [
       el('span', { class: 'quote-name', text: t('replyingTo', { name: senderName }) }),
       el('span', { class: 'quote-text', text: item.text }),

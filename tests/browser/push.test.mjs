@@ -98,7 +98,12 @@ test('the service worker registers, and the offline page shows while the server 
     const cache = await caches.open(keys.find((k) => k.startsWith('mychat-')));
     return (await cache.keys()).map((r) => new URL(r.url).pathname);
   });
-  for (const path of ['/static/offline.html', '/static/js/main.js', '/static/css/app.css']) {
+  // The offline page's own files, and the app's script and style as the page references them
+  // (content-hashed URLs when the server serves its bundles, plain ones with --assets-dir).
+  const script = new URL(await page.locator('script[type="module"]').first().getAttribute('src'), page.url()).pathname;
+  const style = new URL(await page.locator('link[rel="stylesheet"]').first().getAttribute('href'), page.url()).pathname;
+  assert.match(script, /^\/static\/js\/main(\.[0-9a-f]+)?\.js$/);
+  for (const path of ['/static/offline.html', '/static/js/offline.js', script, style]) {
     assert.ok(cached.includes(path), `${path} in ${cached}`);
   }
 
