@@ -40,6 +40,9 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@command -v sqlite3 >/dev/null 2>&1 || { \
+	  echo "installing Debian's sqlite3 (files.test.mjs claims uploads with it)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq sqlite3 >/dev/null; }
 	@[ -d tests/browser/node_modules/playwright-core ] && [ -d tests/browser/node_modules/axe-core ] || \
 	  (cd tests/browser && npm ci --no-audit --no-fund)
 

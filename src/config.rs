@@ -14,6 +14,8 @@ pub enum Invocation {
     Serve(Config),
     /// `mychat backup DIR`: copy the three database files, consistently, into DIR.
     Backup(Config, PathBuf),
+    /// `mychat admin ...`: manage accounts on the data directory, whether or not a server runs.
+    Admin(Config, AdminCommand),
     Help,
     Version,
 }
@@ -25,6 +27,50 @@ pub enum Durability {
     Normal,
     /// Every commit is on disk before it is acknowledged (WAL, FULL).
     Full,
+}
+
+/// Who may create an account (`--registration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// Anyone who reaches the server (the original app's behaviour).
+    Open,
+    /// Only with an invitation link from an administrator.
+    Invite,
+    /// Nobody (the first account of an empty server excepted).
+    Closed,
+}
+
+impl Registration {
+    pub fn parse(value: &str) -> Option<Registration> {
+        match value {
+            "open" => Some(Registration::Open),
+            "invite" => Some(Registration::Invite),
+            "closed" => Some(Registration::Closed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Registration::Open => "open",
+            Registration::Invite => "invite",
+            Registration::Closed => "closed",
+        }
+    }
+}
+
+/// `mychat admin SUBCOMMAND`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminCommand {
+    /// Every account with its role and state.
+    List,
+    /// Makes an account an administrator.
+    Promote(String),
+    /// Takes the administrator role away (not from the last one).
+    Demote(String),
+    /// Prints a one-time login link (and its QR code) for an account: the way back in when
+    /// the only administrator is locked out.
+    LoginLink(String),
 }
 
 /// The server's settings, validated.
@@ -53,6 +99,31 @@ pub struct Config {
     pub assets_dir: Option<PathBuf>,
     /// How long after sending a message its author may edit or delete it; `None`: always.
     pub edit_window: Option<Duration>,
+    /// The largest upload, in bytes.
+    pub max_file_size: u64,
+    /// What one user's uploads may take in all, in bytes.
+    pub user_file_quota: u64,
+    /// What all stored files (and thumbnails) may take, in bytes.
+    pub total_file_quota: u64,
+    /// Uploads are refused when they would leave less free disk space than this.
+    pub min_free_space: u64,
+    /// Files older than this are deleted (`None`: kept until their message, room or uploader is).
+    pub file_retention: Option<Duration>,
+    /// Uploads in progress at once, server-wide (then 503).
+    pub max_uploads: usize,
+    /// Threads making thumbnails.
+    pub thumbnail_threads: usize,
+    /// Push endpoints and forwards may be plain `http` and private or local addresses (a
+    /// push service or ntfy on the LAN; the tests' fake push service).
+    pub push_private_endpoints: bool,
+    /// The VAPID `sub` contact (`mailto:` or `https:`); `None`: the app's own origin.
+    pub push_contact: Option<String>,
+    /// Who may register; `None`: as stored in the database (an admin sets it in the web app).
+    pub registration: Option<Registration>,
+    /// A header (lower case) naming the signed-in user, believed from `trusted_proxies` only.
+    pub auth_header: Option<String>,
+    /// How people reach the server (`https://chat.example.org`), for links the console prints.
+    pub public_url: Option<String>,
     /// Where `/metrics` is served: nowhere (the default), on the main listener, or on a
     /// listener of its own.
     pub metrics: Metrics,
@@ -94,6 +165,18 @@ impl Default for Config {
             edit_window: None,
             metrics: Metrics::Off,
             metrics_token: None,
+            max_file_size: 25 << 20,
+            user_file_quota: 2 << 30,
+            total_file_quota: 10 << 30,
+            min_free_space: 1 << 30,
+            file_retention: None,
+            max_uploads: 4,
+            thumbnail_threads: 1,
+            push_private_endpoints: false,
+            push_contact: None,
+            registration: None,
+            auth_header: None,
+            public_url: None,
         }
     }
 }
@@ -143,6 +226,21 @@ const OPTIONS: &[Opt] = &[
         help: "drop a WebSocket peer silent this long (pinged at a quarter of it) [75s]",
     },
     Opt { flag: "durability", value: "normal|full", help: "full: fsync every commit, survives power loss [normal]" },
+    Opt { flag: "max-file-size", value: "SIZE", help: "the largest upload, e.g. 25M [25M]" },
+    Opt { flag: "user-file-quota", value: "SIZE", help: "what one user's uploads may take in all [2G]" },
+    Opt { flag: "total-file-quota", value: "SIZE", help: "what all uploaded files may take [10G]" },
+    Opt {
+        flag: "min-free-space",
+        value: "SIZE",
+        help: "refuse uploads that would leave less free disk space than this [1G]",
+    },
+    Opt {
+        flag: "file-retention",
+        value: "DURATION|off",
+        help: "delete uploaded files older than this, e.g. 365d [off]",
+    },
+    Opt { flag: "max-uploads", value: "N", help: "uploads in progress at once, then 503 [4]" },
+    Opt { flag: "thumbnail-threads", value: "N", help: "threads making thumbnails of photos [1]" },
     Opt {
         flag: "edit-window",
         value: "DURATION|off",
@@ -156,9 +254,34 @@ const OPTIONS: &[Opt] = &[
     },
     Opt { flag: "metrics-token", value: "TOKEN", help: "require `Authorization: Bearer TOKEN` for /metrics [none]" },
     Opt {
+        flag: "registration",
+        value: "open|invite|closed",
+        help: "who may register; overrides the choice made on the admin page [as stored: invite on a new server]",
+    },
+    Opt {
+        flag: "auth-header",
+        value: "NAME",
+        help: "a header (e.g. Remote-User) naming the user, believed from --trusted-proxies only [none]",
+    },
+    Opt {
+        flag: "public-url",
+        value: "URL",
+        help: "how people reach the server, e.g. https://chat.example.org (links printed by `mychat admin`) [none]",
+    },
+    Opt {
         flag: "assets-dir",
         value: "DIR",
         help: "serve static/ and templates/ from DIR instead of the binary (development)",
+    },
+    Opt {
+        flag: "push-private-endpoints",
+        value: "on|off",
+        help: "allow push endpoints and ntfy/Gotify URLs on http and private addresses (LAN, tests) [off]",
+    },
+    Opt {
+        flag: "push-contact",
+        value: "URL",
+        help: "contact push services see (VAPID sub): mailto:you@example.org or https://... [the app's URL]",
     },
 ];
 
@@ -168,6 +291,10 @@ pub fn usage() -> String {
         "mychat — a self-hosted real-time chat server\n\n\
          Usage:\n  mychat [serve] [OPTIONS]      serve the chat (the default)\n  \
          mychat backup DIR [OPTIONS]   copy the databases, consistently, into DIR (server may run)\n  \
+         mychat admin list             accounts, roles and states (server may run)\n  \
+         mychat admin promote NAME     make NAME an administrator (takes effect at once)\n  \
+         mychat admin demote NAME      take the administrator role from NAME\n  \
+         mychat admin login-link NAME  a one-time sign-in link for NAME (24 h)\n  \
          mychat --help | --version\n\nOptions (each also settable as MYCHAT_<FLAG>, e.g. MYCHAT_DATA_DIR):\n",
     );
     for opt in OPTIONS {
@@ -231,6 +358,17 @@ where
             (Some(dir), None) => Ok(Invocation::Backup(config, PathBuf::from(dir))),
             _ => Err("usage: mychat backup DIR".into()),
         },
+        Some("admin") => {
+            let rest: Vec<String> = positional.collect();
+            let command = match rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                ["list"] => AdminCommand::List,
+                ["promote", name] => AdminCommand::Promote(name.to_string()),
+                ["demote", name] => AdminCommand::Demote(name.to_string()),
+                ["login-link", name] => AdminCommand::LoginLink(name.to_string()),
+                _ => return Err("usage: mychat admin list | promote NAME | demote NAME | login-link NAME".into()),
+            };
+            Ok(Invocation::Admin(config, command))
+        }
         Some("help") => Ok(Invocation::Help),
         Some(other) => Err(format!("unknown command {other:?} (see --help)")),
     }
@@ -300,6 +438,44 @@ fn apply(config: &mut Config, flag: &str, value: &str) -> Result<(), String> {
             config.metrics_token = Some(value.to_string())
         }
         "edit-window" => config.edit_window = if value == "off" { None } else { Some(duration(value)?) },
+        "max-file-size" => config.max_file_size = size(value)?,
+        "user-file-quota" => config.user_file_quota = size(value)?,
+        "total-file-quota" => config.total_file_quota = size(value)?,
+        "min-free-space" => {
+            config.min_free_space = if value == "0" { 0 } else { size(value)? };
+        }
+        "file-retention" => {
+            config.file_retention = if value.eq_ignore_ascii_case("off") { None } else { Some(duration(value)?) };
+        }
+        "max-uploads" => config.max_uploads = count(value, 1, 1024)?,
+        "thumbnail-threads" => config.thumbnail_threads = count(value, 1, 64)?,
+        "push-private-endpoints" => config.push_private_endpoints = switch(value)?,
+        "push-contact" => {
+            let ok = (value.starts_with("mailto:") && value.len() > 8 && value.contains('@'))
+                || value.starts_with("https://") && value.len() > 8;
+            if !ok || value.len() > 256 || value.chars().any(|c| c.is_control() || c == ' ') {
+                return Err("expected mailto:you@example.org or an https:// URL".into());
+            }
+            config.push_contact = Some(value.to_string())
+        }
+        "registration" => {
+            config.registration =
+                Some(Registration::parse(value).ok_or_else(|| "expected open, invite or closed".to_string())?)
+        }
+        "auth-header" => {
+            let valid = !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !valid {
+                return Err("expected a header name such as Remote-User".into());
+            }
+            config.auth_header = Some(value.to_ascii_lowercase());
+        }
+        "public-url" => {
+            let url = value.trim_end_matches('/');
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
+                return Err("expected an address such as https://chat.example.org".into());
+            }
+            config.public_url = Some(url.to_string());
+        }
         _ => return Err("unknown option".into()),
     }
     Ok(())
@@ -322,6 +498,29 @@ fn switch(value: &str) -> Result<bool, String> {
         "off" | "false" | "0" | "no" => Ok(false),
         _ => Err("expected on or off".into()),
     }
+}
+
+/// Bytes: `512K`, `25M`, `2G`, `1T` (powers of 1024; `MiB`, `MB` and the like read the same), or
+/// a plain number of bytes.
+fn size(value: &str) -> Result<u64, String> {
+    let value = value.trim();
+    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let (digits, unit) = value.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| "expected e.g. 512K, 25M or 2G".to_string())?;
+    let unit = unit.trim().to_ascii_uppercase();
+    let shift = match unit.trim_end_matches('B').trim_end_matches('I') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err("unit must be K, M, G or T".into()),
+    };
+    let bytes = n.checked_mul(1 << shift).ok_or("too large")?;
+    if bytes == 0 {
+        return Err("must be more than zero".into());
+    }
+    Ok(bytes)
 }
 
 /// `90s`, `15m`, `12h`, `14d`, or plain seconds.
@@ -401,5 +600,52 @@ mod tests {
             panic!("expected serve")
         };
         assert!(!c.rate_limits);
+        let Ok(Invocation::Serve(c)) =
+            parse(args(&["--push-private-endpoints", "on", "--push-contact", "mailto:a@b.org"]), |_| None)
+        else {
+            panic!("expected serve")
+        };
+        assert!(c.push_private_endpoints);
+        assert_eq!(c.push_contact.as_deref(), Some("mailto:a@b.org"));
+        assert!(parse(args(&["--push-contact", "a@b.org"]), |_| None).is_err());
+    }
+
+    #[test]
+    fn parses_file_sizes_and_retention() {
+        assert_eq!(size("25M"), Ok(25 << 20));
+        assert_eq!(size("2GiB"), Ok(2 << 30));
+        assert_eq!(size("512kb"), Ok(512 << 10));
+        assert_eq!(size("1000"), Ok(1000));
+        assert!(size("0").is_err() && size("5X").is_err() && size("M").is_err());
+        let Ok(Invocation::Serve(c)) = parse(args(&["--file-retention", "365d", "--min-free-space", "0"]), |_| None)
+        else {
+            panic!("expected serve")
+        };
+        assert_eq!(c.file_retention, Some(Duration::from_secs(365 * 86_400)));
+        assert_eq!(c.min_free_space, 0);
+        let Ok(Invocation::Serve(c)) = parse(args(&["--file-retention", "off"]), |_| None) else { panic!() };
+        assert_eq!(c.file_retention, None);
+    }
+
+    #[test]
+    fn parses_admin_commands_and_their_flags() {
+        let Ok(Invocation::Admin(c, AdminCommand::Promote(name))) =
+            parse(args(&["admin", "promote", "alice", "--data-dir", "/d"]), |_| None)
+        else {
+            panic!("expected admin promote")
+        };
+        assert_eq!((name.as_str(), c.data_dir), ("alice", PathBuf::from("/d")));
+        assert!(matches!(parse(args(&["admin", "list"]), |_| None), Ok(Invocation::Admin(_, AdminCommand::List))));
+        assert!(parse(args(&["admin", "promote"]), |_| None).unwrap_err().contains("usage: mychat admin"));
+        let Ok(Invocation::Serve(c)) =
+            parse(args(&["--registration", "closed", "--auth-header", "Remote-User"]), |_| None)
+        else {
+            panic!("expected serve")
+        };
+        assert_eq!(c.registration, Some(Registration::Closed));
+        assert_eq!(c.auth_header.as_deref(), Some("remote-user"));
+        assert!(parse(args(&["--registration", "maybe"]), |_| None).is_err());
+        assert!(parse(args(&["--auth-header", "Bad Header"]), |_| None).is_err());
+        assert!(parse(args(&["--public-url", "chat.example.org"]), |_| None).is_err());
     }
 }

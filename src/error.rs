@@ -6,6 +6,15 @@
 use std::borrow::Cow;
 use std::fmt;
 
+/// Refusals the pages translate (see `http::pages`), named once.
+pub const ACCOUNT_DISABLED: &str = "this account is disabled";
+pub const REGISTRATION_CLOSED: &str = "registration is closed on this server";
+pub const INVITE_NEEDED: &str = "registration needs an invitation: ask an administrator for a link";
+pub const INVITE_INVALID: &str = "this invitation is not valid (mistyped, or revoked)";
+pub const INVITE_EXPIRED: &str = "this invitation has expired";
+pub const INVITE_USED_UP: &str = "this invitation has been used up";
+pub const ADMINS_ONLY: &str = "administrators only";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// 400: the request is malformed or a field breaks a rule; the text says which.
@@ -32,6 +41,10 @@ pub enum ApiError {
     PayloadTooLarge,
     /// 413: a part of the request (a message's text) is over its limit; the text says which.
     TooLong(&'static str),
+    /// 413: an upload over one of the file limits; the text says which, for the user to read.
+    TooLarge(Cow<'static, str>),
+    /// 410: it existed and was deleted on purpose (an expired file).
+    Gone(&'static str),
     /// 431: the request head is over the limit.
     HeadersTooLarge,
     /// 429: too many attempts; try again after this many seconds.
@@ -59,7 +72,8 @@ impl ApiError {
             ApiError::Timeout => 408,
             ApiError::Conflict(_) => 409,
             ApiError::LengthRequired => 411,
-            ApiError::PayloadTooLarge | ApiError::TooLong(_) => 413,
+            ApiError::PayloadTooLarge | ApiError::TooLong(_) | ApiError::TooLarge(_) => 413,
+            ApiError::Gone(_) => 410,
             ApiError::HeadersTooLarge => 431,
             ApiError::TooManyRequests { .. } => 429,
             ApiError::NotImplemented(_) => 501,
@@ -72,7 +86,8 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::BadRequest(m) => f.write_str(m),
+            ApiError::BadRequest(m) | ApiError::TooLarge(m) => f.write_str(m),
+            ApiError::Gone(m) => f.write_str(m),
             ApiError::NotLoggedIn => f.write_str("not logged in"),
             ApiError::WrongCredentials => f.write_str("wrong user name or password"),
             ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::Conflict(m) | ApiError::Unauthorized(m) => {

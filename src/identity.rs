@@ -13,6 +13,25 @@ pub type ConnId = u64;
 /// A session token's hash; the token itself never reaches the hub.
 pub type TokenHash = [u8; 32];
 
+/// What a request presents to say who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A session cookie's token, hashed.
+    Session(TokenHash),
+    /// A user name that a trusted proxy asserted (`--auth-header`): single sign-on.
+    Header(Arc<str>),
+}
+
+impl Credential {
+    /// The session token, if it is one.
+    pub fn token(&self) -> Option<&TokenHash> {
+        match self {
+            Credential::Session(token) => Some(token),
+            Credential::Header(_) => None,
+        }
+    }
+}
+
 /// The logged-in user behind a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionUser {

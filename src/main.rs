@@ -1,4 +1,4 @@
-//! The `mychat` command: parse the configuration, then serve or back up.
+//! The `mychat` command: parse the configuration, then serve, back up, or administer.
 
 use mychat::config::{self, Invocation};
 use std::process::ExitCode;
@@ -25,6 +25,10 @@ fn main() -> ExitCode {
         Ok(Invocation::Backup(config, dest)) => {
             mychat::logger::init(config.log_level);
             mychat::backup::run(&config, &dest)
+        }
+        Ok(Invocation::Admin(config, command)) => {
+            mychat::logger::init(config.log_level);
+            mychat::console::run(&config, &command)
         }
     };
     match result {

@@ -7,8 +7,10 @@ use crate::assets::Assets;
 use crate::auth::Passwords;
 use crate::config::Config;
 use crate::db::Db;
+use crate::http::files::Files;
 use crate::http::{self, Ctx};
-use crate::hub::{Command, Hub, HubClient};
+use crate::hub::{Command, Hub, HubClient, Job};
+use crate::push::{self, Pusher, Vapid};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,8 +38,14 @@ pub fn run(config: Config) -> Result<(), String> {
     // Held until this function returns: one server per data directory.
     let _lock = crate::datalock::lock(&config.data_dir)?;
     let db = Db::open(&config.data_dir, config.durability).map_err(|e| e.to_string())?;
-    let hub = Hub::new(db, config.clone()).map_err(|e| format!("loading the database: {e}"))?;
+    let vapid = Arc::new(Vapid::load_or_create(&config.data_dir)?);
     let (hub_tx, hub_rx) = crossbeam_channel::bounded(HUB_QUEUE);
+    let pusher = start_pusher(&config, vapid.clone(), HubClient::new(hub_tx.clone()))?;
+    let mut hub = Hub::new(db, config.clone()).map_err(|e| format!("loading the database: {e}"))?.with_pusher(pusher);
+    let (nudge_tx, nudges) = crossbeam_channel::bounded(16);
+    hub.set_janitor(nudge_tx);
+    let files = Files::start(&config, HubClient::new(hub_tx.clone()), nudges)
+        .map_err(|e| format!("preparing the file store in {}: {e}", config.data_dir.display()))?;
     let hub_thread = thread::Builder::new()
         .name("hub".into())
         .stack_size(HUB_STACK)
@@ -66,6 +74,8 @@ pub fn run(config: Config) -> Result<(), String> {
         passwords: Passwords::new(config.hash_concurrency),
         assets: Assets::new(config.assets_dir.clone()),
         waiting: work_rx.clone(),
+        files,
+        push_key: vapid.public_key().to_string(),
     });
     for index in 0..config.workers {
         spawn_worker(ctx.clone(), work_rx.clone(), index);
@@ -98,6 +108,20 @@ pub fn run(config: Config) -> Result<(), String> {
     }
     log::info!("stopped");
     Ok(())
+}
+
+/// The push sender, whose reports go back to the hub as jobs of their own.
+fn start_pusher(config: &Config, vapid: Arc<Vapid>, hub: HubClient) -> Result<Pusher, String> {
+    let settings = push::Settings {
+        vapid,
+        policy: push::Policy { allow_private: config.push_private_endpoints },
+        contact: config.push_contact.clone(),
+    };
+    let report: push::sender::ReportFn = Arc::new(move |report: push::Report| {
+        let job: Job = Box::new(move |hub: &mut Hub| hub.push_report(report));
+        hub.tell(Command::Ask { job, name: "push report" });
+    });
+    Pusher::start(settings, report)
 }
 
 /// Connections waiting for a worker. A WebSocket handshake takes a worker for well under a

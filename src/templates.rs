@@ -88,11 +88,18 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("not_found", "Not found", "Не найдено"),
     ("tagline", "Private chats and rooms on your own server.", "Личные чаты и комнаты на вашем сервере."),
     ("chats", "Chats", "Чаты"),
-    ("people", "People", "Пользователи"),
-    ("rooms", "Rooms", "Комнаты"),
     ("create_room", "Create a room", "Создать комнату"),
-    ("filter_label", "Filter people and rooms", "Фильтр пользователей и комнат"),
-    ("filter_placeholder", "Filter…", "Фильтр…"),
+    ("app_search_label", "Search chats, people and messages", "Поиск чатов, людей и сообщений"),
+    ("app_search_placeholder", "Search…", "Поиск…"),
+    ("search_results", "Search results", "Результаты поиска"),
+    ("chat_menu", "Conversation menu", "Меню чата"),
+    (
+        "room_created_intro",
+        "The room is ready. Add people now, or later from the members button.",
+        "Комната готова. Добавьте участников сейчас или позже кнопкой участников.",
+    ),
+    ("find_people", "Find people…", "Найти людей…"),
+    ("done", "Done", "Готово"),
     (
         "pick_chat",
         "Choose a person or a room to start chatting.",
@@ -104,6 +111,15 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("message_placeholder", "Write a message…", "Напишите сообщение…"),
     ("composer_hint", "Enter sends, Shift+Enter starts a new line", "Enter — отправить, Shift+Enter — новая строка"),
     ("send", "Send", "Отправить"),
+    ("attach_file", "Attach files", "Прикрепить файлы"),
+    ("attach_photo", "Attach photos", "Прикрепить фото"),
+    ("take_photo", "Take a photo", "Сделать снимок"),
+    ("uploads", "Files to send", "Файлы к отправке"),
+    ("drop_here", "Drop files to send them here", "Перетащите файлы сюда, чтобы отправить"),
+    ("viewer", "Photo viewer", "Просмотр фото"),
+    ("previous_image", "Previous photo", "Предыдущее фото"),
+    ("next_image", "Next photo", "Следующее фото"),
+    ("download", "Download", "Скачать"),
     ("scroll_bottom", "Scroll to the newest messages", "К новым сообщениям"),
     ("members", "Members", "Участники"),
     ("add_members", "Add people", "Добавить участников"),
@@ -127,6 +143,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("create", "Create", "Создать"),
     ("close", "Close", "Закрыть"),
     ("enable_notifications", "Enable notifications", "Включить уведомления"),
+    ("push_settings", "Notifications and app", "Уведомления и приложение"),
     ("signed_in_as", "Signed in as", "Вы вошли как"),
     (
         "needs_js",
@@ -137,6 +154,118 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("find", "Search", "Найти"),
     ("show_password", "Show password", "Показать пароль"),
     ("language_current", "Language: English. Switch to:", "Язык: русский. Переключить на:"),
+    // Household administration, one's own account, login links (src/http/admin.rs, account.rs).
+    (
+        "err_disabled",
+        "This account is disabled. Ask an administrator.",
+        "Эта учётная запись отключена. Обратитесь к администратору.",
+    ),
+    ("err_registration_closed", "Registration is closed on this server.", "Регистрация на этом сервере закрыта."),
+    (
+        "err_invite_needed",
+        "New accounts need an invitation. Ask an administrator for a link.",
+        "Для регистрации нужно приглашение. Попросите ссылку у администратора.",
+    ),
+    (
+        "err_invite_invalid",
+        "This invitation is not valid: it may be mistyped or revoked.",
+        "Это приглашение недействительно: возможно, в ссылке ошибка или его отозвали.",
+    ),
+    (
+        "err_invite_expired",
+        "This invitation has expired. Ask for a new one.",
+        "Срок действия приглашения истёк. Попросите новое.",
+    ),
+    (
+        "err_invite_used_up",
+        "This invitation has been used up. Ask for a new one.",
+        "Это приглашение уже использовано. Попросите новое.",
+    ),
+    ("link_title", "One-time sign-in", "Одноразовый вход"),
+    ("link_question", "Sign in on this device as", "Войти на этом устройстве как"),
+    (
+        "link_note",
+        "The link works once. You can set a new password right after.",
+        "Ссылка действует один раз. Сразу после входа можно задать новый пароль.",
+    ),
+    ("link_button", "Sign in", "Войти"),
+    (
+        "link_invalid",
+        "This sign-in link is not valid: it was mistyped, replaced by a newer one, or already used.",
+        "Эта ссылка для входа недействительна: в ней ошибка, её заменили новой или уже использовали.",
+    ),
+    (
+        "link_expired",
+        "This sign-in link has expired. Ask an administrator for a new one.",
+        "Срок действия ссылки для входа истёк. Попросите новую у администратора.",
+    ),
+    ("settings", "Settings", "Настройки"),
+    ("administration", "Administration", "Администрирование"),
+    ("back_to_chat", "Back to the chat", "Назад в чат"),
+    ("show_more", "Show more", "Показать ещё"),
+    ("show_older", "Show older entries", "Показать более ранние"),
+    ("accounts", "Accounts", "Учётные записи"),
+    ("invites", "Invitations", "Приглашения"),
+    (
+        "invites_note",
+        "An invitation is a link that lets people register while registration is by invitation.",
+        "Приглашение — это ссылка, по которой можно зарегистрироваться, пока регистрация только по приглашениям.",
+    ),
+    ("invite_uses", "How many people", "Сколько человек"),
+    ("invite_expiry", "Valid for", "Действует"),
+    ("expiry_day", "a day", "сутки"),
+    ("expiry_week", "a week", "неделю"),
+    ("expiry_month", "30 days", "30 дней"),
+    ("invite_create", "Create invitation", "Создать приглашение"),
+    ("invite_link", "Invitation link (shown once)", "Ссылка-приглашение (показывается один раз)"),
+    ("copy", "Copy", "Копировать"),
+    ("registration", "Registration", "Регистрация"),
+    ("mode_open", "Open", "Открыта"),
+    (
+        "mode_open_note",
+        "Anyone who can reach the server may register.",
+        "Зарегистрироваться может любой, кто видит сервер.",
+    ),
+    ("mode_invite", "By invitation", "По приглашениям"),
+    ("mode_invite_note", "Only with an invitation link.", "Только по ссылке-приглашению."),
+    ("mode_closed", "Closed", "Закрыта"),
+    ("mode_closed_note", "Nobody may register.", "Регистрация невозможна."),
+    ("audit_log", "Audit log", "Журнал действий"),
+    ("login_link", "One-time sign-in link", "Одноразовая ссылка для входа"),
+    ("login_link_url", "Link (works once)", "Ссылка (действует один раз)"),
+    ("delete_account", "Delete account", "Удалить учётную запись"),
+    (
+        "delete_account_effects",
+        "The account, its sessions, its invitations and its settings are deleted, and it leaves every room. Its messages stay, shown as from “deleted account”. Rooms it created pass to their longest-standing member; a room with no other member is deleted. This can't be undone.",
+        "Удаляются учётная запись, её сеансы, приглашения и настройки; она покидает все комнаты. Её сообщения остаются и показываются как от «удалённой учётной записи». Созданные ею комнаты переходят к участнику, который состоит в них дольше всех; комната без других участников удаляется. Отменить это нельзя.",
+    ),
+    ("delete_account_confirm", "Delete for good", "Удалить навсегда"),
+    (
+        "welcome_link",
+        "You are signed in. Set a new password now, so you can sign in again later.",
+        "Вы вошли. Задайте новый пароль, чтобы входить и в дальнейшем.",
+    ),
+    ("change_password", "Change password", "Сменить пароль"),
+    (
+        "password_sso",
+        "You sign in through your organisation's single sign-on; there is no password here.",
+        "Вы входите через единый вход вашей организации; пароля здесь нет.",
+    ),
+    ("current_password", "Current password", "Текущий пароль"),
+    ("new_password", "New password", "Новый пароль"),
+    ("repeat_password", "New password again", "Новый пароль ещё раз"),
+    (
+        "password_ends_others",
+        "Changing the password signs out your other devices.",
+        "После смены пароля остальные устройства выйдут из учётной записи.",
+    ),
+    ("sessions_title", "Your devices", "Ваши устройства"),
+    (
+        "sessions_note",
+        "Each browser or app you signed in with. Sign out one you don't recognise, then change your password.",
+        "Браузеры и приложения, в которых вы вошли. Выйдите на незнакомом устройстве и смените пароль.",
+    ),
+    ("end_others", "Sign out everywhere else", "Выйти на всех других устройствах"),
 ];
 
 pub fn text(lang: Lang, key: &str) -> &'static str {
@@ -178,6 +307,7 @@ impl Html {
 }
 
 /// A value for a placeholder.
+#[derive(Clone, Copy)]
 pub enum Value<'a> {
     Text(&'a str),
     Markup(&'a Html),
@@ -278,6 +408,23 @@ mod tests {
         assert_eq!(page, "<p>&lt;i&gt;|Войти||[&lt;i&gt;]|{{unclosed");
         assert_eq!(render(&assets, "nope.html", Lang::En, &[]), "template nope.html is missing");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn every_string_a_template_names_exists() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let source = std::fs::read_to_string(&path).unwrap();
+            for part in source.split("{{t.").skip(1) {
+                let key = part.split("}}").next().unwrap_or("").trim();
+                assert!(
+                    STRINGS.iter().any(|(k, _, _)| *k == key),
+                    "{} names {{{{t.{key}}}}}, which is not in STRINGS",
+                    path.display()
+                );
+            }
+        }
     }
 
     #[test]

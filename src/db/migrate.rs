@@ -31,14 +31,27 @@ impl FileSchema {
 /// In migration order: users.db first, because the chat history step maps user names to
 /// ids through it.
 const SCHEMAS: [FileSchema; 3] = [
-    FileSchema { schema: "main", file: "users.db", steps: &[users_v1, users_v2, users_v3_bots] },
-    FileSchema { schema: "chat", file: "chathistory.db", steps: &[chat_v1, chat_v2] },
+    FileSchema {
+        schema: "main",
+        file: "users.db",
+        steps: &[users_v1, users_v2, super::push::create_tables, users_v3, users_v5_bots],
+    },
+    FileSchema { schema: "chat", file: "chathistory.db", steps: &[chat_v1, chat_v2, super::files::migrate] },
     FileSchema { schema: "rooms", file: "rooms.db", steps: &[rooms_v1, rooms_v2, rooms_v3_alerts] },
 ];
 
 /// Each file with the version it has now.
 fn versions(conn: &Connection) -> rusqlite::Result<Vec<(&'static FileSchema, i64)>> {
     SCHEMAS.iter().map(|f| Ok((f, f.version(conn)?))).collect()
+}
+
+/// Whether any file is older than this binary (a newer one is refused elsewhere, on open).
+pub fn outdated(conn: &Connection) -> Result<bool, OpenError> {
+    let versions = versions(conn)?;
+    if let Some((f, found)) = versions.iter().find(|(f, v)| *v > f.known()) {
+        return Err(OpenError::TooNew { file: f.file, found: *found, known: f.known() });
+    }
+    Ok(versions.iter().any(|(f, v)| *v < f.known()))
 }
 
 pub fn run(conn: &Connection) -> Result<(), OpenError> {
@@ -179,6 +192,62 @@ fn users_v2(conn: &Connection) -> rusqlite::Result<()> {
         update.execute((crate::names::skeleton(&name), rowid))?;
     }
     Ok(())
+}
+
+/// Household administration: roles and account states, what each session was opened from,
+/// the stored settings (the registration mode), invitations, one-time login links, the audit
+/// log of admin actions, and the ids of deleted accounts (so their messages read as from a
+/// deleted account, not as a bare id). An install that already holds accounts keeps the open
+/// registration it had; a new one (no accounts yet) starts invite-only, and its first account
+/// becomes the administrator.
+fn users_v3(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "ALTER TABLE main.users ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE main.users ADD COLUMN created_at TEXT;
+         ALTER TABLE main.users ADD COLUMN disabled_at TEXT;
+         ALTER TABLE main.users ADD COLUMN last_seen TEXT;
+         CREATE INDEX main.users_admin ON users (is_admin) WHERE is_admin = 1;
+         ALTER TABLE main.sessions ADD COLUMN address TEXT;
+         ALTER TABLE main.sessions ADD COLUMN user_agent TEXT;
+         ALTER TABLE main.sessions ADD COLUMN reset_until INTEGER;
+         CREATE TABLE main.settings (
+             key TEXT PRIMARY KEY,
+             value TEXT NOT NULL
+         ) WITHOUT ROWID;
+         CREATE TABLE main.invites (
+             id TEXT PRIMARY KEY,
+             token_hash BLOB NOT NULL UNIQUE,
+             created_by TEXT,
+             created_at INTEGER NOT NULL,
+             expires_at INTEGER NOT NULL,
+             max_uses INTEGER NOT NULL,
+             uses INTEGER NOT NULL DEFAULT 0
+         );
+         CREATE INDEX main.invites_creator ON invites (created_by);
+         CREATE TABLE main.login_links (
+             user_id TEXT PRIMARY KEY,
+             token_hash BLOB NOT NULL UNIQUE,
+             created_by TEXT,
+             created_at INTEGER NOT NULL,
+             expires_at INTEGER NOT NULL
+         );
+         CREATE TABLE main.audit_log (
+             id INTEGER PRIMARY KEY AUTOINCREMENT,
+             at TEXT NOT NULL,
+             actor_id TEXT,
+             actor_name TEXT NOT NULL,
+             action TEXT NOT NULL,
+             target_id TEXT,
+             target_name TEXT,
+             detail TEXT
+         );
+         CREATE TABLE main.deleted_users (
+             id TEXT PRIMARY KEY,
+             deleted_at TEXT NOT NULL
+         ) WITHOUT ROWID;
+         INSERT INTO main.settings (key, value)
+             SELECT 'registration', 'open' WHERE EXISTS (SELECT 1 FROM main.users);",
+    )
 }
 
 /// The original app stored private messages' `sender`/`receiver` as user *names*; from now on
@@ -344,7 +413,7 @@ fn rooms_v2(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Bots: a room's named senders for incoming webhooks. Only a hash of each token is kept;
 /// a revoked bot has none. (Issue 17; self-contained, so it can take any place in the list.)
-fn users_v3_bots(conn: &Connection) -> rusqlite::Result<()> {
+fn users_v5_bots(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "CREATE TABLE main.bots (
              id TEXT PRIMARY KEY,

@@ -6,19 +6,27 @@
 //! Writes are batched by the hub: the first write of a batch opens a transaction, the hub
 //! commits it once the batch is done, and only then are its effects (acks, deliveries) released.
 
+mod admin;
 mod bots;
+mod files;
+mod invites;
 mod messages;
 mod migrate;
 mod private;
+mod push;
 mod rooms;
 mod users;
 
 pub use bots::BotRecord;
+pub use files::{FileRow, MessageKind, Released, released};
 pub use messages::{NewMessage, Quote, StoredMessage, Thread};
 
+pub use admin::{AccountFlags, AccountRow, AuditEntry, AuditRow, MAX_AUDIT_ROWS, SessionRow};
+pub use invites::{InviteRow, LoginLinkRow};
 pub use private::{Partner, UNREAD_CAP};
+pub use push::{ForwardRecord, SubscriptionRecord};
 pub use rooms::{Membership, RoomRecord};
-pub use users::{SessionRecord, UserRecord};
+pub use users::{LoginRecord, SessionRecord, UserRecord};
 
 use crate::config::Durability;
 use rusqlite::Connection;
@@ -170,6 +178,42 @@ impl Db {
         Ok(db)
     }
 
+    /// Opens the files for `mychat admin`, beside a server that may be running: no lock, no
+    /// migration, a busy timeout so a write waits for the server's batch rather than failing.
+    /// Files at an older schema are migrated first, but only when no server holds the data
+    /// directory (its lock is free); a server that runs on them would have migrated them.
+    pub fn open_console(dir: &Path) -> Result<Db, String> {
+        if !dir.join("users.db").exists() {
+            return Err(format!("{} holds no users.db: start the server there first", dir.display()));
+        }
+        let connect = || -> Result<Connection, String> {
+            let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE;
+            let conn =
+                Connection::open_with_flags(dir.join("users.db"), flags).map_err(|e| format!("users.db: {e}"))?;
+            for (schema, file) in FILES.iter().filter(|(s, _)| *s != "main") {
+                let path = dir.join(file);
+                conn.execute("ATTACH DATABASE ?1 AS ?2", (path.to_string_lossy().as_ref(), schema))
+                    .map_err(|e| format!("{file}: {e}"))?;
+            }
+            // The server commits a batch in milliseconds; waiting for it is the normal case.
+            conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| e.to_string())?;
+            conn.execute_batch("PRAGMA foreign_keys = ON").map_err(|e| e.to_string())?;
+            Ok(conn)
+        };
+        let mut conn = connect()?;
+        if migrate::outdated(&conn).map_err(|e| e.to_string())? {
+            drop(conn);
+            let _lock = crate::datalock::lock(dir).map_err(|e| {
+                format!(
+                    "{e}\n(its files are older than this mychat: stop it and run this command again, or upgrade it)"
+                )
+            })?;
+            drop(Db::open(dir, Durability::Normal).map_err(|e| e.to_string())?);
+            conn = connect()?;
+        }
+        Ok(Db { conn, in_transaction: false })
+    }
+
     /// An empty in-memory database with the same schema, for the hub's unit tests.
     pub fn open_in_memory() -> Result<Db, OpenError> {
         let conn = Connection::open_in_memory()?;
@@ -197,6 +241,27 @@ impl Db {
             self.in_transaction = true;
         }
         Ok(&self.conn)
+    }
+
+    /// Opens a unit of writes inside the batch that the caller ends with [`Db::end_unit`]:
+    /// kept, or taken back when a later step of the same action fails (for steps that are not
+    /// all the database's, as `atomically` needs).
+    pub fn begin_unit(&mut self) -> DbResult<()> {
+        self.writing()?.execute_batch("SAVEPOINT unit")
+    }
+
+    pub fn end_unit(&mut self, keep: bool) -> DbResult<()> {
+        if keep {
+            self.conn.execute_batch("RELEASE unit")
+        } else {
+            self.conn.execute_batch("ROLLBACK TO unit; RELEASE unit")
+        }
+    }
+
+    /// Opens the batch's write transaction now, so that what is read next stays true until
+    /// the commit (no other connection — `mychat admin` — can write in between).
+    pub fn lock_for_write(&mut self) -> DbResult<()> {
+        self.writing().map(|_| ())
     }
 
     /// Runs several writes as one unit inside the batch: all of them or none.
@@ -237,6 +302,14 @@ impl Db {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 Err(e)
             }
+        }
+    }
+
+    /// Abandons the open transaction, if any (`mychat admin` after a refused change).
+    pub fn rollback(&mut self) {
+        if self.in_transaction {
+            self.in_transaction = false;
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
 

@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use crate::http::request::Request;
 use crate::hub::{MAX_QUERY_CHARS, Page, SessionUser, UserId};
 use crate::protocol::ChatRef;
+use crate::push::{Forward, Subscription, guard};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -248,4 +249,119 @@ pub fn room_history(ctx: &Ctx, request: &Request, room: &str) -> Result<Response
     let page = page(request)?;
     let room = room.to_string();
     Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.room_history(&user, &room, page))??))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Web Push and forwards. The checks that need DNS (the SSRF guard) run here, on the worker.
+
+fn push_policy(ctx: &Ctx) -> guard::Policy {
+    guard::Policy { allow_private: ctx.config.push_private_endpoints }
+}
+
+/// The app's origin as the browser reached it, for links in notifications and the default
+/// VAPID contact.
+fn app_origin(request: &Request) -> String {
+    let host = request.header("host").filter(|h| {
+        !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    });
+    format!("{}://{}", if request.https { "https" } else { "http" }, host.unwrap_or("localhost"))
+}
+
+fn checked_url(ctx: &Ctx, url: &str) -> Result<(), ApiError> {
+    guard::check(url, push_policy(ctx)).map(|_| ()).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+#[derive(Deserialize)]
+struct SubscriptionKeys {
+    p256dh: String,
+    auth: String,
+}
+
+#[derive(Deserialize)]
+struct SubscriptionBody {
+    endpoint: String,
+    keys: SubscriptionKeys,
+}
+
+#[derive(Deserialize)]
+struct EndpointBody {
+    endpoint: String,
+}
+
+#[derive(Deserialize)]
+struct ForwardBody {
+    kind: String,
+    url: String,
+    /// Absent: keep the stored token; `""`: no token.
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// GET /api/push/key — `{key}`: the server's VAPID public key, base64url, for
+/// `pushManager.subscribe({applicationServerKey})`.
+pub fn push_key(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    caller(ctx, request)?;
+    Ok(Response::json(200, &serde_json::json!({ "key": ctx.push_key })))
+}
+
+/// POST /api/push/subscribe {endpoint, keys: {p256dh, auth}} — this browser gets pushes.
+/// The endpoint must be https and public (see `push::guard`); at most 20 per user (409).
+pub fn push_subscribe(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let SubscriptionBody { endpoint, keys } = body(request)?;
+    let sub = Subscription::from_browser(&endpoint, &keys.p256dh, &keys.auth, &app_origin(request))
+        .map_err(ApiError::bad_request)?;
+    checked_url(ctx, &endpoint)?;
+    let agent = request.header("user-agent").map(|a| a.chars().take(200).collect::<String>());
+    ctx.hub.ask(move |hub| hub.push_subscribe(&user, sub, agent))??;
+    Ok(Response::json(201, &serde_json::json!({ "status": "ok" })))
+}
+
+/// POST /api/push/unsubscribe {endpoint} — this browser no longer gets pushes (404 if the
+/// caller has no such subscription).
+pub fn push_unsubscribe(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let EndpointBody { endpoint } = body(request)?;
+    ctx.hub.ask(move |hub| hub.push_unsubscribe(&user, &endpoint))??;
+    Ok(ok())
+}
+
+/// POST /api/push/test — a visible test notification to each of the caller's subscribed
+/// browsers, open app or not → `{status, devices}`; 404 if there are none.
+pub fn push_test(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = ctx.require_user(request)?;
+    let devices = ctx.hub.ask(move |hub| hub.push_test(&user))??;
+    Ok(Response::json(202, &serde_json::json!({ "status": "queued", "devices": devices })))
+}
+
+/// GET /api/push/forward — `{kind, url, token_hint}` or `null`: the token is never shown.
+pub fn push_forward(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.push_forward_view(&user))?))
+}
+
+/// PUT /api/push/forward {kind: "ntfy"|"gotify", url, token?} — forward notifications to
+/// the caller's own ntfy topic or Gotify server; an absent token keeps the stored one.
+pub fn set_push_forward(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    let ForwardBody { kind, url, token } = body(request)?;
+    let keep_token = token.is_none();
+    let forward = Forward::new(&kind, &url, token.as_deref(), &app_origin(request)).map_err(ApiError::bad_request)?;
+    checked_url(ctx, &forward.url)?;
+    let view = ctx.hub.ask(move |hub| hub.set_push_forward(&user, Some(forward), keep_token))??;
+    Ok(Response::json(200, &view))
+}
+
+/// DELETE /api/push/forward — no more forwarding.
+pub fn delete_push_forward(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = caller(ctx, request)?;
+    ctx.hub.ask(move |hub| hub.set_push_forward(&user, None, false))??;
+    Ok(ok())
+}
+
+/// POST /api/push/forward/test — the test notification through the forward (404 if none).
+pub fn push_forward_test(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let user = ctx.require_user(request)?;
+    ctx.hub.ask(move |hub| hub.push_forward_test(&user))??;
+    Ok(Response::json(202, &serde_json::json!({ "status": "queued" })))
 }

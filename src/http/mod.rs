@@ -2,8 +2,11 @@
 //! (keep-alive, pipelining), routes them, writes responses, and completes WebSocket handshakes
 //! ([`upgrade`]). Every bad request gets its status and the worker moves on.
 
+pub mod account;
+pub mod admin;
 pub mod api;
 pub mod bots;
+pub mod files;
 pub mod form;
 pub mod hooks;
 pub mod language;
@@ -19,7 +22,7 @@ use crate::assets::Assets;
 use crate::auth::Passwords;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::hub::{HubClient, SessionUser, TokenHash};
+use crate::hub::{Credential, HubClient, SessionUser, TokenHash};
 use request::{HttpConn, Proxies, ReadError, Request, Wait};
 use response::Response;
 use std::sync::Arc;
@@ -36,6 +39,10 @@ pub struct Ctx {
     pub assets: Assets,
     /// The queue of accepted connections, to see whether others are waiting.
     pub waiting: WorkQueue,
+    /// The file store, the thumbnail pool and the download senders.
+    pub files: files::Files,
+    /// The VAPID public key (base64url) browsers subscribe with.
+    pub push_key: String,
 }
 
 /// The session cookie's name: `__Host-` prefixed (and `Secure`) over TLS.
@@ -53,11 +60,27 @@ pub fn session_token(request: &Request) -> Option<TokenHash> {
 }
 
 impl Ctx {
-    /// The logged-in user, if the request carries a live session.
+    /// Who the request says it is: the user a trusted proxy names in `--auth-header` (single
+    /// sign-on; the header is ignored from any other peer), else the session cookie.
+    pub fn credential(&self, request: &Request) -> Option<Credential> {
+        if let Some(header) = &self.config.auth_header
+            && request.from_trusted_proxy
+            && let Some(name) = request.header(header).map(str::trim).filter(|n| !n.is_empty())
+        {
+            return Some(Credential::Header(name.into()));
+        }
+        session_token(request).map(Credential::Session)
+    }
+
+    /// The logged-in user, if the request carries a live session (or a trusted proxy's
+    /// header: see [`Ctx::credential`]).
     pub fn session(&self, request: &Request) -> Result<Option<SessionUser>, ApiError> {
-        match session_token(request) {
+        match self.credential(request) {
             None => Ok(None),
-            Some(token) => self.hub.ask(move |hub| hub.authenticate(&token)),
+            Some(credential) => {
+                let peer = request.peer;
+                self.hub.ask(move |hub| hub.authenticate_credential(&credential, peer))?
+            }
         }
     }
 
@@ -68,6 +91,19 @@ impl Ctx {
     fn proxies(&self) -> Proxies<'_> {
         Proxies { trusted: &self.config.trusted_proxies, behind_tls: self.config.behind_tls }
     }
+}
+
+fn log_request(request: &Request, status: u16, bytes: u64, started: Instant) {
+    crate::metrics::http_response(status);
+    log::info!(
+        "{} {} {} {} {}B {:.1}ms",
+        request.peer,
+        request.method,
+        hooks::redacted(&request.path),
+        status,
+        bytes,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
 }
 
 /// Serves one client connection until it closes, idles out, or becomes a WebSocket.
@@ -90,21 +126,49 @@ pub fn serve(ctx: &Ctx, accepted: Accepted) {
             }
         };
         let started = Instant::now();
+        if request::streams_body(&request) {
+            // An upload: its body is streamed to disk by its handler, or left unread if refused.
+            let files::UploadAnswer { response, body_read } = files::upload(ctx, &mut conn, &request);
+            let keep_alive = body_read && request.keep_alive() && response.status < 500;
+            let written = response.write_to(&mut conn.stream, false, keep_alive, request.https);
+            log_request(&request, response.status, response.body().len() as u64, started);
+            if !body_read {
+                conn.linger(files::LINGER);
+                return;
+            }
+            if written.is_err() || !keep_alive {
+                return;
+            }
+            wait = Wait::KeepAlive;
+            continue;
+        }
         match routes::route(ctx, &request) {
             routes::Outcome::Respond(response) => {
                 let keep_alive = request.keep_alive() && response.status < 500;
                 let head_only = request.is_head();
                 let written = response.write_to(&mut conn.stream, head_only, keep_alive, request.https);
-                crate::metrics::http_response(response.status);
-                log::info!(
-                    "{} {} {} {} {}B {:.1}ms",
-                    request.peer,
-                    request.method,
-                    hooks::redacted(&request.path),
-                    response.status,
-                    response.body().len(),
-                    started.elapsed().as_secs_f64() * 1000.0
-                );
+                log_request(&request, response.status, response.body().len() as u64, started);
+                if written.is_err() || !keep_alive {
+                    return;
+                }
+            }
+            routes::Outcome::Download(download) => {
+                let (status, length) = (download.response.status, download.length());
+                if download.is_big(&request) {
+                    let Some(slot) = files::sender_slot(ctx) else {
+                        let response = routes::error_response(ctx, &request, &files::SENDERS_BUSY);
+                        let _ = response.write_to(&mut conn.stream, false, false, request.https);
+                        log_request(&request, response.status, response.body().len() as u64, started);
+                        return;
+                    };
+                    log_request(&request, status, length, started);
+                    let (stream, _) = conn.into_parts();
+                    files::hand_off(slot, stream, permit, &request, download);
+                    return;
+                }
+                let keep_alive = request.keep_alive();
+                let written = download.send_here(&mut conn.stream, &request, keep_alive);
+                log_request(&request, status, length, started);
                 if written.is_err() || !keep_alive {
                     return;
                 }

@@ -5,29 +5,92 @@ use super::response::Response;
 use super::{Ctx, session_cookie_name, session_token};
 use crate::auth;
 use crate::error::ApiError;
+use crate::error::{
+    ACCOUNT_DISABLED, INVITE_EXPIRED, INVITE_INVALID, INVITE_NEEDED, INVITE_USED_UP, REGISTRATION_CLOSED,
+};
 use crate::http::form;
 use crate::http::request::Request;
-use crate::hub::SessionUser;
+use crate::hub::{NewAccount, SessionMeta, SessionUser, TokenHash};
 use crate::templates::{self, Html, Lang, Value};
 
-fn page(ctx: &Ctx, request: &Request, status: u16, template: &str, vars: &[(&str, Value)]) -> Response {
-    Response::html(status, templates::render(&ctx.assets, template, Lang::of(request), vars))
+pub(super) fn page(ctx: &Ctx, request: &Request, status: u16, template: &str, vars: &[(&str, Value)]) -> Response {
+    // The upload limit, so the composer refuses a file too large before sending it.
+    let max_file = ctx.config.max_file_size.to_string();
+    let mut all = vars.to_vec();
+    all.push(("max_file_bytes", Value::Text(&max_file)));
+    Response::html(status, templates::render(&ctx.assets, template, Lang::of(request), &all))
 }
 
-fn form_field(fields: &[(String, String)], name: &str) -> String {
+pub(super) fn form_field(fields: &[(String, String)], name: &str) -> String {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
 /// The login page's sentence for an error, in the page's language.
-fn error_text(lang: Lang, error: &ApiError) -> String {
+pub(super) fn error_text(lang: Lang, error: &ApiError) -> String {
     let key = match error {
         ApiError::WrongCredentials | ApiError::NotLoggedIn => "err_credentials",
-        ApiError::Conflict(_) => "err_taken",
+        ApiError::Conflict("that user name is taken") => "err_taken",
         ApiError::TooManyRequests { .. } => "err_too_many",
         ApiError::Unavailable(_) => "err_busy",
+        ApiError::Forbidden(ACCOUNT_DISABLED) => "err_disabled",
+        ApiError::Forbidden(REGISTRATION_CLOSED) => "err_registration_closed",
+        ApiError::Forbidden(INVITE_NEEDED) => "err_invite_needed",
+        ApiError::Forbidden(INVITE_INVALID) => "err_invite_invalid",
+        ApiError::Forbidden(INVITE_EXPIRED) => "err_invite_expired",
+        ApiError::Forbidden(INVITE_USED_UP) => "err_invite_used_up",
         _ => return error.to_string(),
     };
     templates::text(lang, key).to_string()
+}
+
+/// The invitation a registration carries (form field or `?invite=`), hashed. A malformed
+/// token hashes to nothing that exists, so it reads as "not valid", not as "no invitation".
+fn invite_of(request: &Request, fields: &[(String, String)]) -> Option<TokenHash> {
+    let raw = Some(form_field(fields, "invite")).filter(|v| !v.is_empty()).or_else(|| request.query_param("invite"));
+    let raw = raw.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())?;
+    Some(auth::hash_token(&raw).unwrap_or([0; 32]))
+}
+
+/// Where a new session comes from: the client's address and user agent.
+pub(super) fn session_meta(request: &Request) -> SessionMeta {
+    SessionMeta::new(request.peer, request.header("user-agent"))
+}
+
+/// The login page, with the registration form as the server's mode allows it: the form, or
+/// a note saying why not (no invitation, a bad one, registration closed).
+fn login_page(ctx: &Ctx, request: &Request, status: u16, form: LoginForm) -> Result<Response, ApiError> {
+    let invite_raw = request.query_param("invite").or(form.invite).unwrap_or_default();
+    let invite = invite_of(request, &[("invite".to_string(), invite_raw.clone())]);
+    let lang = Lang::of(request);
+    let state = ctx.hub.ask(move |hub| hub.registration_state(invite))?;
+    let note = match &state {
+        Ok(()) => String::new(),
+        Err(e) => error_text(lang, e),
+    };
+    let mode = if form.register || invite.is_some() { "register" } else { "login" };
+    Ok(page(
+        ctx,
+        request,
+        status,
+        "login.html",
+        &[
+            ("error", Value::Text(&form.error)),
+            ("username", Value::Text(&form.username)),
+            ("mode", Value::Text(mode)),
+            ("invite", Value::Text(&invite_raw)),
+            ("register_note", Value::Text(&note)),
+            ("register_form_hidden", Value::Text(if state.is_ok() { "" } else { "hidden" })),
+        ],
+    ))
+}
+
+/// What the login page shows again after a failed attempt.
+#[derive(Default)]
+struct LoginForm {
+    error: String,
+    username: String,
+    register: bool,
+    invite: Option<String>,
 }
 
 /// A failed login or registration: JSON for API clients, the form again for browsers.
@@ -35,23 +98,32 @@ fn form_error(ctx: &Ctx, request: &Request, username: &str, register: bool, erro
     if request.wants_json() {
         return Response::api_error(error);
     }
-    let message = error_text(Lang::of(request), error);
-    let mode = if register { "register" } else { "login" };
-    let response = page(
-        ctx,
-        request,
-        error.status(),
-        "login.html",
-        &[("error", Value::Text(&message)), ("username", Value::Text(username)), ("mode", Value::Text(mode))],
-    );
-    super::response::error_headers(response, error)
+    let fields = form::parse(&request.body);
+    let invite = Some(form_field(&fields, "invite")).filter(|v| !v.is_empty());
+    let form =
+        LoginForm { error: error_text(Lang::of(request), error), username: username.to_string(), register, invite };
+    match login_page(ctx, request, error.status(), form) {
+        Ok(response) => super::response::error_headers(response, error),
+        Err(e) => Response::api_error(&e),
+    }
 }
 
 /// 303 to the app, with the session cookie and the readable `user_id` cookie.
 fn signed_in(ctx: &Ctx, request: &Request, user: &SessionUser, token: &str) -> Response {
+    signed_in_to(ctx, request, user, token, "/index")
+}
+
+/// 303 to `location`, with the session cookie and the readable `user_id` cookie.
+pub(super) fn signed_in_to(
+    ctx: &Ctx,
+    request: &Request,
+    user: &SessionUser,
+    token: &str,
+    location: &'static str,
+) -> Response {
     let max_age = ctx.config.session_lifetime.as_secs();
     let secure = if request.https { "; Secure" } else { "" };
-    Response::redirect("/index")
+    Response::redirect(location)
         .with_header(
             "set-cookie",
             format!(
@@ -67,7 +139,7 @@ pub fn home(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     if ctx.session(request)?.is_some() {
         return Ok(Response::redirect("/index"));
     }
-    Ok(page(ctx, request, 200, "login.html", &[("mode", Value::Text("login"))]))
+    login_page(ctx, request, 200, LoginForm::default())
 }
 
 /// POST /login — form fields `username`, `password`; 303 to /index on success.
@@ -89,17 +161,21 @@ fn attempt_login(ctx: &Ctx, request: &Request, name: &str, password: &str) -> Re
     let peer = request.peer;
     let lookup = name.to_string();
     let credentials = ctx.hub.ask(move |hub| hub.login_lookup(&lookup, peer))??;
-    let stored = credentials.as_ref().map(|c| c.password_hash.as_str());
+    let stored = credentials.as_ref().and_then(|c| c.password_hash.as_deref());
     let verified = ctx.passwords.verify(password, stored)?;
     let Some(credentials) = credentials.filter(|_| verified.ok) else {
         log::info!("failed login for {name:?} from {peer}");
         return Err(ApiError::WrongCredentials);
     };
-    let (cookie, token) = auth::new_token()?;
     let user = credentials.user;
-    let (name, rehash) = (name.to_string(), verified.rehash);
+    if credentials.disabled {
+        let id = user.id.clone();
+        return Err(ctx.hub.ask(move |hub| hub.login_refused_disabled(&id, peer))?);
+    }
+    let (cookie, token) = auth::new_token()?;
+    let (rehash, meta) = (verified.rehash, session_meta(request));
     let who = user.clone();
-    ctx.hub.ask(move |hub| hub.login_succeeded(who, &name, peer, token, rehash))??;
+    ctx.hub.ask(move |hub| hub.login_succeeded(who, peer, token, rehash, meta))??;
     Ok((user, cookie))
 }
 
@@ -122,11 +198,13 @@ fn attempt_register(
 ) -> Result<(SessionUser, String), ApiError> {
     let name = auth::clean_username(raw_name)?;
     auth::check_new_password(password)?;
+    let invite = invite_of(request, &form::parse(&request.body));
     let (peer, check) = (request.peer, name.clone());
-    ctx.hub.ask(move |hub| hub.check_registration(&check, peer))??;
+    ctx.hub.ask(move |hub| hub.check_registration(&check, peer, invite))??;
     let password_hash = ctx.passwords.hash(password)?;
     let (cookie, token) = auth::new_token()?;
-    let user = ctx.hub.ask(move |hub| hub.register(name, &password_hash, token))??;
+    let account = NewAccount { name, password_hash, invite, token, meta: session_meta(request) };
+    let user = ctx.hub.ask(move |hub| hub.register(account))??;
     Ok((user, cookie))
 }
 
@@ -150,7 +228,7 @@ pub fn logout(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
 }
 
 /// The user, or a redirect to the login page.
-fn user_or_login(ctx: &Ctx, request: &Request) -> Result<Result<SessionUser, Response>, ApiError> {
+pub(super) fn user_or_login(ctx: &Ctx, request: &Request) -> Result<Result<SessionUser, Response>, ApiError> {
     Ok(ctx.session(request)?.ok_or_else(|| Response::redirect("/")))
 }
 
@@ -160,12 +238,18 @@ pub fn index(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
         Ok(user) => user,
         Err(redirect) => return Ok(redirect),
     };
+    let id = user.id.clone();
+    let is_admin = ctx.hub.ask(move |hub| hub.is_admin(&id))?;
     Ok(page(
         ctx,
         request,
         200,
         "index.html",
-        &[("user_name", Value::Text(&user.name)), ("user_id", Value::Text(&user.id))],
+        &[
+            ("user_name", Value::Text(&user.name)),
+            ("user_id", Value::Text(&user.id)),
+            ("admin_link_hidden", Value::Text(if is_admin { "" } else { "hidden" })),
+        ],
     ))
 }
 

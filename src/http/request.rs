@@ -42,10 +42,14 @@ pub struct Request {
     /// Header names in lower case, values as sent (non-UTF-8 bytes replaced).
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The length of a body left unread for its handler to stream ([`streams_body`]).
+    pub streamed_length: u64,
     /// The client's address: the socket's peer, or the forwarded one from a trusted proxy.
     pub peer: IpAddr,
     /// Whether the client reached us over TLS (through a proxy that terminates it).
     pub https: bool,
+    /// The connection comes from one of `--trusted-proxies` (whose headers are believed).
+    pub from_trusted_proxy: bool,
 }
 
 impl Request {
@@ -253,9 +257,20 @@ impl HttpConn {
         let (peer, https) = client_address(&request, self.peer.ip(), proxies);
         request.peer = peer;
         request.https = https;
+        request.from_trusted_proxy = proxies.trusted.contains(&self.peer.ip());
+        if streams_body(&request) {
+            // An upload is streamed to disk by its handler, which needs its length up front.
+            request.streamed_length = match body_framing(&request)? {
+                BodyFraming::Empty => 0,
+                BodyFraming::Length(length) => length,
+                BodyFraming::Chunked => return Err(ReadError::Reject(ApiError::LengthRequired)),
+            };
+            return Ok(request);
+        }
         match body_framing(&request)? {
             BodyFraming::Empty => {}
             BodyFraming::Length(length) => {
+                let length = in_memory_length(length)?;
                 self.continue_if_expected(&request);
                 let deadline = Instant::now() + BODY_TIMEOUT;
                 while self.buf.len() < length {
@@ -284,6 +299,83 @@ impl HttpConn {
         }
         Ok(request)
     }
+}
+
+/// Why a streamed body did not arrive whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The client closed (or reset) the connection before sending all of it.
+    Closed,
+    /// It did not arrive by the deadline.
+    TimedOut,
+    /// Writing it where it goes failed.
+    Sink(io::Error),
+}
+
+impl HttpConn {
+    /// Streams a body of `length` bytes — what was read past the head first, then the socket —
+    /// into `sink`, all of it by `deadline`. For uploads, which are far larger than
+    /// [`MAX_BODY_BYTES`] and never held in memory.
+    pub fn stream_body(&mut self, length: u64, sink: &mut dyn Write, deadline: Instant) -> Result<(), BodyError> {
+        let buffered = self.buf.len().min(usize::try_from(length).unwrap_or(usize::MAX));
+        sink.write_all(&self.buf[..buffered]).map_err(BodyError::Sink)?;
+        self.buf.drain(..buffered);
+        let mut left = length - buffered as u64;
+        let mut chunk = vec![0u8; 64 * 1024];
+        while left > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(BodyError::TimedOut);
+            }
+            let _ = self.stream.set_read_timeout(Some((deadline - now).min(SLICE * 8)));
+            let want = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            match self.stream.read(&mut chunk[..want]) {
+                Ok(0) => return Err(BodyError::Closed),
+                Ok(n) => {
+                    sink.write_all(&chunk[..n]).map_err(BodyError::Sink)?;
+                    left -= n as u64;
+                }
+                Err(e) if timed_out(&e) => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return Err(BodyError::Closed),
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers `Expect: 100-continue` (once a streamed body is wanted).
+    pub fn send_continue(&mut self, request: &Request) {
+        if request.header_has_token("expect", "100-continue") && self.buf.is_empty() {
+            let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
+    }
+
+    /// After answering a request whose body was left unread (a refused upload): stop writing,
+    /// then read and discard what the client still sends, for at most `max`, before closing —
+    /// closing with unread bytes would reset the connection, and the client might lose the
+    /// answer. Nothing read is kept.
+    pub fn linger(mut self, max: Duration) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        let deadline = Instant::now() + max;
+        let mut chunk = [0u8; 8192];
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            let _ = self.stream.set_read_timeout(Some(deadline - now));
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+/// Whether a request's body is left for its handler to stream rather than read here: uploads
+/// (`POST /api/files`), the one request allowed a body over [`MAX_BODY_BYTES`].
+pub fn streams_body(request: &Request) -> bool {
+    request.method == "POST" && request.path == "/api/files"
 }
 
 /// Parses a complete head from the start of `buf`; `None` if more bytes are needed.
@@ -322,8 +414,10 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
         minor_version,
         headers,
         body: Vec::new(),
+        streamed_length: 0,
         peer: IpAddr::from([0, 0, 0, 0]),
         https: false,
+        from_trusted_proxy: false,
     };
     Ok(Some((request, head_len)))
 }
@@ -332,13 +426,22 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyFraming {
     Empty,
-    Length(usize),
+    /// A Content-Length, however large: uploads stream far more than [`MAX_BODY_BYTES`].
+    Length(u64),
     Chunked,
+}
+
+/// A body read into memory must fit [`MAX_BODY_BYTES`].
+pub fn in_memory_length(length: u64) -> Result<usize, ReadError> {
+    match usize::try_from(length) {
+        Ok(n) if n <= MAX_BODY_BYTES => Ok(n),
+        _ => Err(ReadError::Reject(ApiError::PayloadTooLarge)),
+    }
 }
 
 /// How the body is framed, refusing what we can't or won't read: both Transfer-Encoding and
 /// Content-Length (the classic request-smuggling shape), any transfer coding but a lone
-/// `chunked`, chunked in HTTP/1.0, conflicting or malformed lengths, bodies over the limit.
+/// `chunked`, chunked in HTTP/1.0, conflicting or malformed lengths.
 pub fn body_framing(request: &Request) -> Result<BodyFraming, ReadError> {
     let reject = |e| Err(ReadError::Reject(e));
     let lengths: Vec<&str> = request.headers_named("content-length").collect();
@@ -363,8 +466,7 @@ pub fn body_framing(request: &Request) -> Result<BodyFraming, ReadError> {
     if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) || first.len() > 18 {
         return reject(ApiError::bad_request("invalid Content-Length"));
     }
-    match first.parse::<usize>() {
-        Ok(n) if n > MAX_BODY_BYTES => reject(ApiError::PayloadTooLarge),
+    match first.parse::<u64>() {
         Ok(0) => Ok(BodyFraming::Empty),
         Ok(n) => Ok(BodyFraming::Length(n)),
         Err(_) => reject(ApiError::bad_request("invalid Content-Length")),
@@ -468,7 +570,10 @@ mod tests {
 
     fn rejected(raw: &str) -> ApiError {
         match parse_head(raw.as_bytes()).and_then(|r| match r {
-            Some((req, _)) => body_framing(&req).map(|_| ()),
+            Some((req, _)) => body_framing(&req).and_then(|framing| match framing {
+                BodyFraming::Length(length) => in_memory_length(length).map(|_| ()),
+                _ => Ok(()),
+            }),
             None => Ok(()),
         }) {
             Err(ReadError::Reject(e)) => e,

@@ -16,6 +16,8 @@ pub struct Response {
     pub status: u16,
     headers: Vec<(&'static str, Cow<'static, str>)>,
     body: Cow<'static, [u8]>,
+    /// The length of a body the caller writes after the head (a file), instead of `body`.
+    streamed: Option<u64>,
 }
 
 pub fn reason(status: u16) -> &'static str {
@@ -25,6 +27,7 @@ pub fn reason(status: u16) -> &'static str {
         200 => "OK",
         201 => "Created",
         204 => "No Content",
+        206 => "Partial Content",
         303 => "See Other",
         304 => "Not Modified",
         400 => "Bad Request",
@@ -34,8 +37,10 @@ pub fn reason(status: u16) -> &'static str {
         405 => "Method Not Allowed",
         408 => "Request Timeout",
         409 => "Conflict",
+        410 => "Gone",
         411 => "Length Required",
         413 => "Content Too Large",
+        416 => "Range Not Satisfiable",
         426 => "Upgrade Required",
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
@@ -48,7 +53,7 @@ pub fn reason(status: u16) -> &'static str {
 
 impl Response {
     pub fn new(status: u16) -> Response {
-        Response { status, headers: Vec::new(), body: Cow::Borrowed(b"") }
+        Response { status, headers: Vec::new(), body: Cow::Borrowed(b""), streamed: None }
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<Cow<'static, str>>) -> Response {
@@ -59,6 +64,12 @@ impl Response {
     pub fn with_body(mut self, content_type: &'static str, body: impl Into<Cow<'static, [u8]>>) -> Response {
         self.body = body.into();
         self.with_header("content-type", content_type)
+    }
+
+    /// A head whose body of `length` bytes the caller writes itself.
+    pub fn streamed(mut self, length: u64) -> Response {
+        self.streamed = Some(length);
+        self
     }
 
     pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Response {
@@ -92,6 +103,11 @@ impl Response {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref())
     }
 
+    /// Every value of a header that may repeat (`set-cookie`).
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref())
+    }
+
     pub fn body(&self) -> &[u8] {
         &self.body
     }
@@ -107,15 +123,18 @@ impl Response {
             head.push_str("\r\n");
         }
         if self.status != 304 && self.status >= 200 {
-            head.push_str(&format!("content-length: {}\r\n", self.body.len()));
+            let length = self.streamed.unwrap_or(self.body.len() as u64);
+            head.push_str(&format!("content-length: {length}\r\n"));
         }
         if self.header("cache-control").is_none() {
             head.push_str("cache-control: no-store\r\n");
         }
         head.push_str("x-content-type-options: nosniff\r\nreferrer-policy: same-origin\r\nx-frame-options: DENY\r\n");
-        head.push_str("content-security-policy: ");
-        head.push_str(CONTENT_SECURITY_POLICY);
-        head.push_str("\r\n");
+        if self.header("content-security-policy").is_none() {
+            head.push_str("content-security-policy: ");
+            head.push_str(CONTENT_SECURITY_POLICY);
+            head.push_str("\r\n");
+        }
         if https {
             head.push_str("strict-transport-security: max-age=31536000\r\n");
         }

@@ -3,7 +3,7 @@
 //! JSON and an HTML error.
 
 use super::response::{Response, error_headers};
-use super::{Ctx, api, bots, hooks, language, pages};
+use super::{Ctx, account, admin, api, bots, files, hooks, language, pages};
 use crate::error::ApiError;
 use crate::http::request::Request;
 use crate::hub::SocketTarget;
@@ -12,6 +12,8 @@ pub enum Outcome {
     Respond(Response),
     /// A WebSocket handshake for this target; the path's `{user_id}`, if any.
     Upgrade(SocketTarget, Option<String>),
+    /// A stored file, whose body the connection's worker (or a sender thread) writes.
+    Download(files::Download),
 }
 
 const GET: &str = "GET, HEAD";
@@ -83,6 +85,12 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
         ["index"] => allow(request, GET).and_then(|()| respond(pages::index(ctx, request))),
         ["chat", target] => allow(request, GET).and_then(|()| respond(pages::chat(ctx, request, target))),
         ["search"] => allow(request, GET).and_then(|()| respond(pages::search(ctx, request))),
+        ["settings"] => allow(request, GET).and_then(|()| respond(account::settings_page(ctx, request))),
+        ["admin"] => allow(request, GET).and_then(|()| respond(admin::admin_page(ctx, request))),
+        ["login-link"] => match request.method.as_str() {
+            "POST" => respond(account::redeem_login_link(ctx, request)),
+            _ => allow(request, "GET, HEAD, POST").and_then(|()| respond(account::login_link_page(ctx, request))),
+        },
         ["healthz"] => allow(request, GET).and_then(|()| respond(api::health(ctx))),
         ["metrics"] if ctx.config.metrics == crate::config::Metrics::On => {
             allow(request, GET).and_then(|()| respond(super::scrape::metrics(&ctx.config, request)))
@@ -142,6 +150,67 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
         ["api", "rooms", room, "history"] => {
             allow(request, GET).and_then(|()| respond(api::room_history(ctx, request, room)))
         }
+        ["api", "files", id] => {
+            allow(request, GET)?;
+            Ok(Outcome::Download(files::download(ctx, request, id, false)?))
+        }
+        ["api", "files", id, "thumb"] => {
+            allow(request, GET)?;
+            Ok(Outcome::Download(files::download(ctx, request, id, true)?))
+        }
+        ["api", "files"] => Err(ApiError::MethodNotAllowed(POST)),
+        ["api", "push", "key"] => allow(request, GET).and_then(|()| respond(api::push_key(ctx, request))),
+        ["api", "push", "subscribe"] => allow(request, POST).and_then(|()| respond(api::push_subscribe(ctx, request))),
+        ["api", "push", "unsubscribe"] => {
+            allow(request, POST).and_then(|()| respond(api::push_unsubscribe(ctx, request)))
+        }
+        ["api", "push", "test"] => allow(request, POST).and_then(|()| respond(api::push_test(ctx, request))),
+        ["api", "push", "forward"] => match request.method.as_str() {
+            "PUT" => respond(api::set_push_forward(ctx, request)),
+            "DELETE" => respond(api::delete_push_forward(ctx, request)),
+            _ => allow(request, "GET, HEAD, PUT, DELETE").and_then(|()| respond(api::push_forward(ctx, request))),
+        },
+        ["api", "push", "forward", "test"] => {
+            allow(request, POST).and_then(|()| respond(api::push_forward_test(ctx, request)))
+        }
+        // The service worker is served from the root, so its scope is the whole app.
+        ["sw.js"] => allow(request, GET).and_then(|()| respond(pages::asset(ctx, request, "sw.js"))),
+        ["manifest.webmanifest"] => {
+            allow(request, GET).and_then(|()| respond(pages::asset(ctx, request, "manifest.webmanifest")))
+        }
+        ["api", "account"] => allow(request, GET).and_then(|()| respond(account::account(ctx, request))),
+        ["api", "account", "password"] => {
+            allow(request, POST).and_then(|()| respond(account::change_password(ctx, request)))
+        }
+        ["api", "account", "sessions"] => allow(request, GET).and_then(|()| respond(account::sessions(ctx, request))),
+        ["api", "account", "sessions", "end-others"] => {
+            allow(request, POST).and_then(|()| respond(account::end_other_sessions(ctx, request)))
+        }
+        ["api", "account", "sessions", id] => {
+            allow(request, "DELETE").and_then(|()| respond(account::end_session(ctx, request, id)))
+        }
+        ["api", "admin", "users"] => allow(request, GET).and_then(|()| respond(admin::users(ctx, request))),
+        ["api", "admin", "users", id] => {
+            allow(request, "DELETE").and_then(|()| respond(admin::delete_user(ctx, request, id)))
+        }
+        ["api", "admin", "users", id, "login-link"] => {
+            allow(request, POST).and_then(|()| respond(admin::login_link(ctx, request, id)))
+        }
+        ["api", "admin", "users", id, action] => {
+            allow(request, POST).and_then(|()| respond(admin::user_action(ctx, request, id, action)))
+        }
+        ["api", "admin", "invites"] => match request.method.as_str() {
+            "POST" => respond(admin::create_invite(ctx, request)),
+            _ => allow(request, "GET, HEAD, POST").and_then(|()| respond(admin::invites(ctx, request))),
+        },
+        ["api", "admin", "invites", id] => {
+            allow(request, "DELETE").and_then(|()| respond(admin::revoke_invite(ctx, request, id)))
+        }
+        ["api", "admin", "registration"] => match request.method.as_str() {
+            "POST" => respond(admin::set_registration(ctx, request)),
+            _ => allow(request, "GET, HEAD, POST").and_then(|()| respond(admin::registration(ctx, request))),
+        },
+        ["api", "admin", "audit"] => allow(request, GET).and_then(|()| respond(admin::audit(ctx, request))),
         ["ws", "status"] => upgrade(SocketTarget::Status, None),
         ["ws", "global", user] => upgrade(SocketTarget::Global, Some(user)),
         ["ws", "room", room, user] => upgrade(SocketTarget::Room { room: room.to_string() }, Some(user)),

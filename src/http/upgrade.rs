@@ -96,10 +96,10 @@ pub fn upgrade(
         if !super::routes::origin_allowed(ctx, request) {
             return Err(Response::api_error(&ApiError::Forbidden("cross-origin WebSocket refused")));
         }
-        let token = super::session_token(request).ok_or_else(|| Response::api_error(&ApiError::NotLoggedIn))?;
-        Ok((key, token))
+        let credential = ctx.credential(request).ok_or_else(|| Response::api_error(&ApiError::NotLoggedIn))?;
+        Ok((key, credential))
     });
-    let (accept_key, token) = match checked {
+    let (accept_key, credential) = match checked {
         Ok(checked) => checked,
         Err(response) => {
             refused(&response);
@@ -116,7 +116,7 @@ pub fn upgrade(
         timeout: ctx.config.socket_timeout,
         rate_limits: ctx.config.rate_limits,
     };
-    let open = SocketRequest { conn, token, path_user, target, socket: socket.clone() };
+    let open = SocketRequest { conn, credential, peer: request.peer, path_user, target, socket: socket.clone() };
     if let Err(error) = ctx.hub.ask(move |hub| hub.open_socket(open)).and_then(|opened| opened) {
         let response = Response::api_error(&error);
         refused(&response);

@@ -1,10 +1,14 @@
 //! Accounts and sessions: the directory of users (loaded at start, kept in step with
 //! `users.db`), session lookup and expiry, registration and the two halves of a login.
+//!
+//! Roles and the disabled state are not in the directory: they are read from `users.db` where
+//! they are checked, so `mychat admin` changes them under a running server (see
+//! [`super::admin`]).
 
 use super::{Credentials, Hub, SessionUser, TokenHash, UserId};
 use crate::clock::SteadyWall;
 use crate::db::{Db, SessionRecord, UserRecord};
-use crate::error::ApiError;
+use crate::error::{ACCOUNT_DISABLED, ApiError};
 use crate::limits::{address_key, retry_after_secs};
 use crate::protocol::UserStatus;
 use std::collections::{HashMap, HashSet};
@@ -13,7 +17,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Sessions one user may hold; logging in again beyond this ends the least recently used.
-const MAX_SESSIONS_PER_USER: usize = 64;
+pub const MAX_SESSIONS_PER_USER: usize = 64;
+/// The most characters of a user agent kept with a session.
+pub const MAX_USER_AGENT_CHARS: usize = 256;
+/// What messages of a deleted account show as their author.
+pub const DELETED_NAME: &str = "deleted account";
 /// A session's `last_seen` is written at most this often (seconds).
 const TOUCH_EVERY: i64 = 60;
 
@@ -49,8 +57,11 @@ pub(super) struct Accounts {
     by_name: HashMap<Arc<str>, UserId>,
     /// Case-folded name → ids. Legacy installs may hold names that differ only in case.
     by_folded: HashMap<String, Vec<UserId>>,
-    /// Confusable skeletons of every name (legacy installs may hold names that share one).
-    skeletons: HashSet<String>,
+    /// Confusable skeletons of every name, with how many names have each (legacy installs
+    /// may hold names that share one).
+    skeletons: HashMap<String, u32>,
+    /// Ids of deleted accounts: their messages stay, from "deleted account".
+    deleted: HashSet<UserId>,
     sessions: HashMap<TokenHash, Session>,
     /// Session ages are measured on this clock, so correcting the system clock neither
     /// ends sessions early nor keeps them alive; it survives a reload.
@@ -63,6 +74,7 @@ impl Accounts {
         for record in db.load_users()? {
             self.insert(record);
         }
+        self.deleted = db.deleted_users()?.into_iter().map(UserId::from).collect();
         // A time in the future was written while the clock was fast: count from now, so the
         // session expires on schedule rather than when the clock catches up with it.
         let now = self.clock.now();
@@ -82,9 +94,49 @@ impl Accounts {
         self.order.push(id.clone());
         self.by_name.insert(name.clone(), id.clone());
         self.by_folded.entry(record.name_folded).or_default().push(id.clone());
-        self.skeletons.insert(record.name_skeleton);
+        *self.skeletons.entry(record.name_skeleton).or_default() += 1;
         self.users.insert(id.clone(), UserEntry { id: id.clone(), name: name.clone() });
         SessionUser { id, name }
+    }
+
+    /// Forgets a deleted account (its sessions are ended separately) and remembers its id.
+    pub fn remove(&mut self, id: &UserId) {
+        let Some(entry) = self.users.remove(id) else { return };
+        self.order.retain(|u| u != id);
+        self.by_name.remove(&entry.name);
+        let folded = crate::names::fold_name(&entry.name);
+        if let Some(ids) = self.by_folded.get_mut(&folded) {
+            ids.retain(|u| u != id);
+            if ids.is_empty() {
+                self.by_folded.remove(&folded);
+            }
+        }
+        let skeleton = crate::names::skeleton(&entry.name);
+        if let Some(count) = self.skeletons.get_mut(&skeleton) {
+            *count -= 1;
+            if *count == 0 {
+                self.skeletons.remove(&skeleton);
+            }
+        }
+        self.deleted.insert(id.clone());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    pub fn is_deleted(&self, id: &str) -> bool {
+        self.deleted.contains(id)
+    }
+
+    /// The sessions of `user`.
+    pub fn sessions_of(&self, user: &UserId) -> Vec<TokenHash> {
+        self.sessions.iter().filter(|(_, s)| s.user == *user).map(|(t, _)| *t).collect()
+    }
+
+    /// The user a session belongs to, if it is live in memory.
+    pub fn session_owner(&self, token: &TokenHash) -> Option<&UserId> {
+        self.sessions.get(token).map(|s| &s.user)
     }
 
     pub fn get(&self, id: &str) -> Option<&UserEntry> {
@@ -101,18 +153,18 @@ impl Accounts {
 
     /// Why a new account can't have `name`: taken (case-insensitively), or a look-alike of
     /// one that is.
-    fn name_unavailable(&self, name: &str) -> Option<ApiError> {
+    pub fn name_unavailable(&self, name: &str) -> Option<ApiError> {
         if self.by_folded.contains_key(&crate::names::fold_name(name)) {
             return Some(ApiError::Conflict("that user name is taken"));
         }
-        if self.skeletons.contains(&crate::names::skeleton(name)) {
+        if self.skeletons.contains_key(&crate::names::skeleton(name)) {
             return Some(ApiError::Conflict("that user name looks like one that is taken"));
         }
         None
     }
 
     /// An exact match first; else a case-insensitive one, if it is unambiguous.
-    fn find_by_name(&self, name: &str) -> Option<&UserEntry> {
+    pub fn find_by_name(&self, name: &str) -> Option<&UserEntry> {
         if let Some(id) = self.by_name.get(name) {
             return self.users.get(id);
         }
@@ -128,7 +180,33 @@ fn account_from(user: &UserId, address: IpAddr) -> String {
     format!("{user} {address}")
 }
 
-fn too_many(wait: std::time::Duration) -> ApiError {
+/// Where a new session comes from, recorded for the owner's list of devices.
+#[derive(Debug, Clone, Default)]
+pub struct SessionMeta {
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl SessionMeta {
+    /// The client's address and its user agent, cut to [`MAX_USER_AGENT_CHARS`].
+    pub fn new(address: IpAddr, user_agent: Option<&str>) -> SessionMeta {
+        let user_agent =
+            user_agent.map(|ua| ua.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect());
+        SessionMeta { address: Some(address.to_string()), user_agent }
+    }
+}
+
+/// A registration, once the password is hashed.
+pub struct NewAccount {
+    pub name: String,
+    pub password_hash: String,
+    /// The invitation's token, hashed, when the page carried one.
+    pub invite: Option<TokenHash>,
+    pub token: TokenHash,
+    pub meta: SessionMeta,
+}
+
+pub(super) fn too_many(wait: std::time::Duration) -> ApiError {
     ApiError::TooManyRequests { retry_after: retry_after_secs(wait) }
 }
 
@@ -152,14 +230,17 @@ impl Hub {
         let user = session.user.clone();
         if now - session.last_seen >= TOUCH_EVERY {
             session.last_seen = now;
-            if let Err(e) = self.db.touch_session(token, now) {
+            if let Err(e) = self.db.touch_session(token, &user, now) {
                 log::warn!("could not record session use: {e}");
             }
         }
         self.accounts.session_user(&user)
     }
 
-    pub fn check_registration(&mut self, name: &str, peer: IpAddr) -> Result<(), ApiError> {
+    /// Whether `name` may register now (with `invite`, if given): checked before the password
+    /// is hashed, and again when the account is made.
+    pub fn check_registration(&mut self, name: &str, peer: IpAddr, invite: Option<TokenHash>) -> Result<(), ApiError> {
+        self.admission(invite.as_ref())?;
         if let Some(unavailable) = self.accounts.name_unavailable(name) {
             return Err(unavailable);
         }
@@ -169,22 +250,47 @@ impl Hub {
         Ok(())
     }
 
-    pub fn register(&mut self, name: String, password_hash: &str, token: TokenHash) -> Result<SessionUser, ApiError> {
-        // Checked again: another registration may have taken the name while we hashed.
+    /// Makes the account and its first session. The first account of an empty server is its
+    /// administrator; an invitation, if one admitted it, counts one use. A refusal writes
+    /// nothing and uses no invitation.
+    pub fn register(&mut self, account: NewAccount) -> Result<SessionUser, ApiError> {
+        let NewAccount { name, password_hash, invite, token, meta } = account;
+        // Checked again: another registration may have taken the name (or the invitation's
+        // last use, or the first account's place) while we hashed.
+        let admission = self.admission(invite.as_ref())?;
         if let Some(unavailable) = self.accounts.name_unavailable(&name) {
             return Err(unavailable);
         }
+        let user = self.create_account(name, Some(&password_hash), admission)?;
+        self.open_session(&user.id, token, meta)?;
+        Ok(user)
+    }
+
+    /// Writes a new account (after every check) and adds it to the directory.
+    pub(super) fn create_account(
+        &mut self,
+        name: String,
+        password_hash: Option<&str>,
+        admission: super::invites::Admission,
+    ) -> Result<SessionUser, ApiError> {
+        let first = matches!(admission, super::invites::Admission::First);
         let record = UserRecord {
             id: uuid::Uuid::new_v4().to_string(),
             name_folded: crate::names::fold_name(&name),
             name_skeleton: crate::names::skeleton(&name),
             name,
         };
-        self.db.insert_user(&record, password_hash).map_err(|e| self.internal(e))?;
+        self.db.insert_user(&record, password_hash, first, &crate::clock::iso_now()).map_err(|e| self.internal(e))?;
+        if let super::invites::Admission::Invited(invite) = &admission {
+            self.db.use_invite(invite).map_err(|e| self.internal(e))?;
+        }
         let user = self.accounts.insert(record);
-        self.open_session(&user.id, token)?;
         self.presence.changed(user.id.clone());
-        log::info!("registered user {}", user.name);
+        if first {
+            log::info!("registered user {}, the first account: administrator", user.name);
+        } else {
+            log::info!("registered user {}", user.name);
+        }
         Ok(user)
     }
 
@@ -225,38 +331,64 @@ impl Hub {
             limits.login_per_account.refund(&pair);
             limits.login_per_user.refund(&who);
         }));
-        match self.db.password_hash(&user.id) {
-            Ok(Some(password_hash)) => Ok(Some(Credentials { user, password_hash })),
+        match self.db.login_record(&user.id) {
+            Ok(Some(record)) => {
+                Ok(Some(Credentials { user, password_hash: record.password_hash, disabled: record.disabled }))
+            }
             Ok(None) => Ok(None),
             Err(e) => Err(self.internal(e)),
         }
     }
 
+    /// The right password of a disabled account: its budgets are given back (it was no guess),
+    /// and the answer says why it can't sign in.
+    pub fn login_refused_disabled(&mut self, user: &UserId, peer: IpAddr) -> ApiError {
+        self.refund_login(user, peer);
+        log::info!("refused login of disabled account {}", self.name_of(user));
+        ApiError::Forbidden(ACCOUNT_DISABLED)
+    }
+
+    /// A right password gives back what its attempt took from the failure budgets.
+    pub(super) fn refund_login(&mut self, user: &UserId, peer: IpAddr) {
+        let address = address_key(peer);
+        self.limits.login_per_account.refund(&account_from(user, address));
+        self.limits.login_per_address.refund(&address);
+        self.limits.login_per_user.refund(user);
+    }
+
     pub fn login_succeeded(
         &mut self,
         user: SessionUser,
-        _name: &str,
         peer: IpAddr,
         token: TokenHash,
         rehash: Option<String>,
+        meta: SessionMeta,
     ) -> Result<(), ApiError> {
-        let address = address_key(peer);
-        self.limits.login_per_account.refund(&account_from(&user.id, address));
-        self.limits.login_per_address.refund(&address);
-        self.limits.login_per_user.refund(&user.id);
+        self.refund_login(&user.id, peer);
         if let Some(hash) = rehash
             && let Err(e) = self.db.set_password_hash(&user.id, &hash)
         {
             log::warn!("could not store the rehashed password of {}: {e}", user.name);
         }
-        self.open_session(&user.id, token)?;
+        // Disabled while the password was being checked: no session.
+        if self.db.account_flags(&user.id).map_err(|e| self.internal(e))?.is_some_and(|f| f.disabled) {
+            return Err(ApiError::Forbidden(ACCOUNT_DISABLED));
+        }
+        self.open_session(&user.id, token, meta)?;
         log::info!("user {} logged in", user.name);
         Ok(())
     }
 
-    fn open_session(&mut self, user: &UserId, token: TokenHash) -> Result<(), ApiError> {
+    pub(super) fn open_session(&mut self, user: &UserId, token: TokenHash, meta: SessionMeta) -> Result<(), ApiError> {
         let now = self.accounts.clock.now();
-        let record = SessionRecord { token_hash: token, user_id: user.to_string(), created_at: now, last_seen: now };
+        let record = SessionRecord {
+            token_hash: token,
+            user_id: user.to_string(),
+            created_at: now,
+            last_seen: now,
+            address: meta.address,
+            user_agent: meta.user_agent,
+        };
         self.db.insert_session(&record).map_err(|e| self.internal(e))?;
         self.accounts.sessions.insert(token, Session { user: user.clone(), created_at: now, last_seen: now });
         let mut mine: Vec<(i64, TokenHash)> =
@@ -278,12 +410,38 @@ impl Hub {
     }
 
     /// Forgets a session and closes the sockets opened with it.
-    fn end_session(&mut self, token: &TokenHash) {
+    pub(super) fn end_session(&mut self, token: &TokenHash) {
         if self.forget_session(token)
             && let Err(e) = self.db.delete_session(token)
         {
             log::warn!("could not delete a session: {e}");
         }
+    }
+
+    /// Ends every session of `user` but `except` (in memory and in the file) and closes their
+    /// sockets with 4401 and `reason` — every socket of the user when `except` is `None`,
+    /// single sign-on ones included. The number of sessions ended.
+    pub(super) fn end_all_sessions(
+        &mut self,
+        user: &UserId,
+        except: Option<&TokenHash>,
+        reason: &'static str,
+    ) -> Result<usize, ApiError> {
+        let tokens: Vec<TokenHash> =
+            self.accounts.sessions_of(user).into_iter().filter(|t| Some(t) != except).collect();
+        for token in &tokens {
+            self.accounts.sessions.remove(token);
+            for conn in self.sockets.opened_with(token) {
+                self.close_socket(conn, 4401, reason);
+            }
+        }
+        if except.is_none() {
+            for conn in self.sockets.of_user(user) {
+                self.close_socket(conn, 4401, reason);
+            }
+        }
+        self.db.delete_sessions_of(user, except).map_err(|e| self.internal(e))?;
+        Ok(tokens.len())
     }
 
     /// Drops a session from memory and closes the sockets opened with it; whether it existed.
@@ -309,6 +467,11 @@ impl Hub {
         if let Err(e) = self.db.delete_expired_sessions(cutoffs.idle_before, cutoffs.created_before) {
             log::warn!("could not delete expired sessions: {e}");
         }
+    }
+
+    /// The clock session times are kept on (Unix seconds).
+    pub(super) fn session_clock(&self) -> i64 {
+        self.accounts.clock.now()
     }
 
     pub(super) fn status_of(&self, id: &UserId, name: &Arc<str>) -> UserStatus {

@@ -5,7 +5,7 @@
 //! like any. Alerts that report both "firing" and "resolved" become incidents: a resolution
 //! replies to the alert it resolves, which is marked resolved (an update with a new `seq`).
 
-use super::messages::Scope;
+use super::messages::{Draft, Scope};
 use super::{Hub, RoomId, TokenHash, UserId};
 use crate::clock::iso_now;
 use crate::db::{BotRecord, Db};
@@ -273,7 +273,17 @@ impl Hub {
         };
         let keep_open = if firing && open.is_none() { post.key.as_deref() } else { None };
         let stored = self
-            .post(&scope, &bot.name, post.text, reply, None, Some((&post.alert, keep_open)))
+            .post(
+                &scope,
+                &bot.name,
+                Draft {
+                    text: post.text,
+                    reply,
+                    client_id: None,
+                    attachments: &[],
+                    alert: Some((&post.alert, keep_open)),
+                },
+            )
             .map_err(ApiError::Unavailable)?;
         let id = match stored.id {
             crate::identity::MessageRef::Room(id) | crate::identity::MessageRef::Private(id) => id,

@@ -43,7 +43,7 @@ impl Hub {
         };
         Preview {
             id,
-            sender_name: m.sender_name.map_or_else(|| self.name_of(&m.sender_id), |n| n.into()),
+            sender_name: self.author_name(&m.sender_id, m.sender_name).into(),
             sender_id: m.sender_id.into(),
             text,
             time,
@@ -67,20 +67,25 @@ impl Hub {
     pub fn chats(&self, user: &UserId) -> Result<Vec<ChatItem>, ApiError> {
         let mut chats: Vec<(String, ChatItem)> = Vec::new();
         for p in self.db.partners(user).map_err(|e| self.internal(e))? {
-            let Some(other) = self.accounts.get(&p.other) else { continue };
+            // A deleted account's conversation stays readable, under "deleted account".
+            let (other_id, other_name): (UserId, _) = match self.accounts.get(&p.other) {
+                Some(other) => (other.id.clone(), other.name.clone()),
+                None if self.accounts.is_deleted(&p.other) => (p.other.as_str().into(), self.name_of(&p.other)),
+                None => continue,
+            };
             let last = self.latest(MessageRef::Private(p.last_id));
             let level = p.notify.as_deref().and_then(Level::parse).unwrap_or_default();
             let key = last.as_ref().and_then(|l| l.created_at.clone()).unwrap_or_default();
             chats.push((
                 key,
                 ChatItem {
-                    chat: ChatRef::user(&other.id),
-                    name: other.name.clone(),
+                    chat: ChatRef::user(&other_id),
+                    name: other_name,
                     last,
                     unread: p.unread,
                     mentions: 0,
                     notify: level.as_str(),
-                    online: Some(self.presence.is_online(&other.id)),
+                    online: Some(self.presence.is_online(&other_id)),
                     member_count: None,
                 },
             ));

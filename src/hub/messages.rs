@@ -158,8 +158,8 @@ impl Hub {
     ) {
         let scope = Scope { user, conversation };
         let result = match frame {
-            ClientFrame::Message { text, reply_to, client_id } => {
-                self.send_message(conn, &scope, text, reply_to, client_id)
+            ClientFrame::Message { text, reply_to, client_id, attachments } => {
+                self.send_message(conn, &scope, Outgoing { text, reply_to, client_id, attachments })
             }
             ClientFrame::Edit { id, text } => self.edit_message(&scope, id, text),
             ClientFrame::Delete { id } => self.delete_message(&scope, id),
@@ -211,14 +211,8 @@ impl Hub {
         Ok(Quote { id: Some(id), sender_id: m.sender_id, sender_name, text: m.text, deleted: false })
     }
 
-    fn send_message(
-        &mut self,
-        conn: ConnId,
-        scope: &Scope,
-        text: String,
-        reply_to: Option<ReplyRef>,
-        client_id: Option<String>,
-    ) -> Result<(), Refusal> {
+    fn send_message(&mut self, conn: ConnId, scope: &Scope, outgoing: Outgoing) -> Result<(), Refusal> {
+        let Outgoing { text, reply_to, client_id, attachments } = outgoing;
         self.undo.senders.push(conn);
         if let Some(client_id) = &client_id {
             // A resend of a message already stored: the sender hears of it again, nobody else.
@@ -231,22 +225,16 @@ impl Hub {
         }
         let reply = reply_to.map(|r| self.resolve_reply(scope, r)).transpose()?;
         let sender_name = self.name_of(&scope.user);
-        self.post(scope, &sender_name, text, reply, client_id, None).map(|_| ())
+        let draft = Draft { text, reply, client_id, attachments: &attachments, alert: None };
+        self.post(scope, &sender_name, draft).map(|_| ())
     }
 
     /// Stores a new message and delivers it: the one way a message — a person's or a bot's —
     /// enters a conversation. Mentions and unread counts are counted, every socket on the
     /// conversation and every member's chat list hear of it once the batch commits. `alert`:
     /// a bot's alert data, and the key that leaves it open. Returns the stored message.
-    pub(super) fn post(
-        &mut self,
-        scope: &Scope,
-        sender_name: &str,
-        text: String,
-        reply: Option<Quote>,
-        client_id: Option<String>,
-        alert: Option<(&AlertItem, Option<&str>)>,
-    ) -> Result<StoredMessage, Refusal> {
+    pub(super) fn post(&mut self, scope: &Scope, sender_name: &str, draft: Draft) -> Result<StoredMessage, Refusal> {
+        let Draft { text, reply, client_id, attachments, alert } = draft;
         let timestamp = iso_now();
         let seq = self.next_seq();
         let alert_json = alert.map(|(item, _)| serde_json::to_string(item).unwrap_or_default());
@@ -262,7 +250,19 @@ impl Hub {
             alert: alert_json.as_deref(),
             alert_key: alert.and_then(|(_, key)| key),
         };
-        let id = self.db.insert_message(&new).map_err(|e| self.not_saved(e))?;
+        // The message and its files' claim are one unit: a refused claim stores nothing.
+        self.db.begin_unit().map_err(|e| self.not_saved(e))?;
+        let stored = self.db.insert_message(&new).map_err(|e| self.not_saved(e)).and_then(|id| {
+            let files = if attachments.is_empty() {
+                Vec::new()
+            } else {
+                self.claim_attachments(&scope.user, &scope.conversation, attachments, id)?
+            };
+            Ok((id, files))
+        });
+        let kept = self.db.end_unit(stored.is_ok());
+        let (id, files) = stored?;
+        kept.map_err(|e| self.not_saved(e))?;
         let mentions = match (scope.room(), id) {
             (Some(room), MessageRef::Room(message_id)) => {
                 let mentioned = self.mentioned_in(room, &text);
@@ -300,7 +300,13 @@ impl Hub {
             seq,
             alert: alert_json,
         };
-        let meta = MessageMeta { seq, mentions, client_id: stored.client_id.clone(), ..MessageMeta::default() };
+        let meta = MessageMeta {
+            seq,
+            mentions,
+            client_id: stored.client_id.clone(),
+            attachments: files,
+            ..MessageMeta::default()
+        };
         match self.render(stored.clone(), meta) {
             Rendered::Private(item) => self.deliver_private(&scope.user, &item),
             Rendered::Room(item) => self.deliver_room(scope.room().cloned().unwrap_or_default(), &item),
@@ -362,6 +368,7 @@ impl Hub {
             _ => Vec::new(),
         };
         self.db.delete_message(m.id, &iso_now(), seq).map_err(|e| self.not_saved(e))?;
+        self.release_attachments(m.id);
         if let (Some(room), MessageRef::Room(id)) = (scope.room(), m.id) {
             self.rooms.note_unmessage(room, &m.sender_id, id, &mentioned);
         }
@@ -481,6 +488,7 @@ impl Hub {
             self.broadcast(&globals, &notify);
         }
         self.private_activity(item, false);
+        self.push_private(item);
     }
 
     /// Both sides' chat lists: the conversation, named from each side, and its message.
@@ -501,6 +509,9 @@ impl Hub {
         let listeners = self.sockets.in_room(&room).to_vec();
         self.broadcast(&listeners, &Event::RoomMessage(item));
         self.room_activity(&room, item, false);
+        let members = self.rooms.member_ids(&room);
+        let name = self.rooms.get_mut(&room).map(|r| r.name.clone()).unwrap_or_default();
+        self.push_room(&members, &name, item);
     }
 
     fn room_activity(&mut self, room: &RoomId, item: &RoomItem, update: bool) {
@@ -593,8 +604,13 @@ impl Hub {
         }
     }
 
-    /// A stored message as the API shows it, with its reactions and mentions.
+    /// A stored message as the API shows it, with its reactions, mentions and files.
     fn item(&self, m: StoredMessage) -> Rendered {
+        let files = self.attachments_of(&[m.id]).remove(&m.id).unwrap_or_default();
+        self.item_with(m, files)
+    }
+
+    fn item_with(&self, m: StoredMessage, attachments: Vec<crate::protocol::AttachmentItem>) -> Rendered {
         let reactions = self.db.reactions(m.id).unwrap_or_else(|e| {
             log::warn!("reactions of {:?}: {e}", m.id);
             Vec::new()
@@ -610,13 +626,21 @@ impl Hub {
             reactions: self.group_reactions(reactions),
             mentions: mentions.into_iter().map(Arc::from).collect(),
             client_id: m.client_id.clone(),
+            attachments,
         };
         self.render(m, meta)
     }
 
-    /// Many messages as the API shows them (a page of history).
+    /// Many messages as the API shows them (a page of history), their files looked up at once.
     pub(super) fn items(&self, rows: Vec<StoredMessage>) -> Vec<Rendered> {
-        rows.into_iter().map(|m| self.item(m)).collect()
+        let ids: Vec<MessageRef> = rows.iter().map(|m| m.id).collect();
+        let mut files = self.attachments_of(&ids);
+        rows.into_iter()
+            .map(|m| {
+                let mine = files.remove(&m.id).unwrap_or_default();
+                self.item_with(m, mine)
+            })
+            .collect()
     }
 
     fn group_reactions(&self, reactions: Vec<(String, String)>) -> Vec<ReactionItem> {
@@ -637,7 +661,7 @@ impl Hub {
     fn render(&self, m: StoredMessage, meta: MessageMeta) -> Rendered {
         let (time, created_at) = display_parts(&m.timestamp);
         let quote = m.quote.map(|q| QuoteItem {
-            sender_name: q.sender_name.unwrap_or_else(|| self.name_of(&q.sender_id).to_string()),
+            sender_name: self.author_name(&q.sender_id, q.sender_name),
             id: q.id,
             sender_id: q.sender_id,
             text: q.text,
@@ -661,7 +685,7 @@ impl Hub {
                 })
             }
             MessageRef::Room(id) => {
-                let user = m.sender_name.unwrap_or_else(|| self.name_of(&m.sender_id).to_string());
+                let user = self.author_name(&m.sender_id, m.sender_name);
                 let bot = super::bots::bot_id(&m.sender_id).map(|id| BotRef { id: id.to_string(), name: user.clone() });
                 let alert =
                     m.alert.as_deref().and_then(|json| serde_json::from_str::<AlertItem>(json).ok()).map(|mut a| {
@@ -685,9 +709,23 @@ impl Hub {
         }
     }
 
-    /// A user's display name, or the raw id for rows that name no known user.
+    /// A user's display name; "deleted account" for a deleted one; the raw value for rows
+    /// that name no known user (the original app's rows may hold a name there).
     pub(super) fn name_of(&self, id: &str) -> Arc<str> {
-        self.accounts.get(id).map_or_else(|| id.into(), |u| u.name.clone())
+        match self.accounts.get(id) {
+            Some(user) => user.name.clone(),
+            None if self.accounts.is_deleted(id) => super::accounts::DELETED_NAME.into(),
+            None => id.into(),
+        }
+    }
+
+    /// The author's name as a message shows it: the copy the row keeps (room messages do),
+    /// unless the account was deleted since.
+    pub(super) fn author_name(&self, id: &str, stored: Option<String>) -> String {
+        match stored {
+            Some(name) if !self.accounts.is_deleted(id) => name,
+            _ => self.name_of(id).to_string(),
+        }
     }
 
     /// `user`'s notification level for the private conversation with `other`.
@@ -764,6 +802,25 @@ impl Hub {
         self.tell_user(user, &Event::ReadState { chat: &chat, up_to, unread, mentions });
         unread
     }
+}
+
+/// A new message as its sender's frame gave it.
+/// A message about to be stored: what [`Hub::post`] takes from a person or a bot.
+pub(super) struct Draft<'a> {
+    pub text: String,
+    pub reply: Option<Quote>,
+    pub client_id: Option<String>,
+    /// Ids of the sender's uploads the message claims.
+    pub attachments: &'a [i64],
+    /// A bot's alert data, and the key that leaves it open.
+    pub alert: Option<(&'a AlertItem, Option<&'a str>)>,
+}
+
+struct Outgoing {
+    text: String,
+    reply_to: Option<ReplyRef>,
+    client_id: Option<String>,
+    attachments: Vec<i64>,
 }
 
 /// A message rendered for the wire: the seed's private or room shape.

@@ -11,8 +11,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 impl Hub {
+    /// A conversation partner: an account, or a deleted one (whose history stays readable).
     fn user_id(&self, id: &str) -> Result<UserId, ApiError> {
-        self.accounts.get(id).map(|u| u.id.clone()).ok_or(ApiError::NotFound("no such user"))
+        match self.accounts.get(id) {
+            Some(user) => Ok(user.id.clone()),
+            None if self.accounts.is_deleted(id) => Ok(id.into()),
+            None => Err(ApiError::NotFound("no such user")),
+        }
     }
 
     /// `GET /api/history/{user}/{target}`: a page of the conversation.

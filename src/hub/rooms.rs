@@ -190,6 +190,11 @@ impl Rooms {
         self.by_id.get(room).map(|r| r.name.clone())
     }
 
+    /// `user`'s notification level in a room (members only).
+    pub fn level_of(&self, room: &str, user: &UserId) -> Option<Level> {
+        self.by_id.get(room).and_then(|r| r.level_of(user))
+    }
+
     pub fn latest_id(&self, room: &str) -> Option<i64> {
         self.by_id.get(room).map(|r| r.latest_id)
     }
@@ -316,6 +321,7 @@ impl Hub {
     pub fn delete_room(&mut self, user: &UserId, room: &str) -> Result<(), ApiError> {
         let id = self.rooms.require_creator(room, user)?.id.clone();
         self.db.delete_room(&id).map_err(|e| self.internal(e))?;
+        self.release_room_files(&id);
         let Some(state) = self.rooms.by_id.remove(&id) else { return Ok(()) };
         self.bots.forget_room(&id);
         for conn in self.sockets.in_room(&id).to_vec() {
@@ -399,6 +405,46 @@ impl Hub {
             self.close_socket(conn, 4403, reason);
         }
         self.membership_changed(room, member, false)
+    }
+
+    /// An account is being deleted: each room it created passes to its longest-standing other
+    /// member, or is deleted when it has no other member; then the account leaves every room,
+    /// and the other members are told (the room's creator changed with it). Returns how many
+    /// rooms were handed over and how many deleted.
+    pub(super) fn leave_all_rooms(&mut self, user: &UserId) -> Result<(usize, usize), ApiError> {
+        let rooms: Vec<RoomId> = self.rooms.of_user(user).map(|r| r.id.clone()).collect();
+        let (mut handed, mut deleted) = (0, 0);
+        for id in rooms {
+            let Some(state) = self.rooms.by_id.get(&id) else { continue };
+            if state.creator == *user {
+                // Members are kept in the order they joined: the first other one has stood longest.
+                match state.members.iter().find(|m| m.id != *user).map(|m| m.id.clone()) {
+                    Some(heir) => {
+                        self.db.set_room_creator(&id, &heir).map_err(|e| self.internal(e))?;
+                        if let Some(state) = self.rooms.by_id.get_mut(&id) {
+                            log::info!("room {} passes to {}", state.name, heir);
+                            state.creator = heir;
+                        }
+                        handed += 1;
+                    }
+                    None => {
+                        self.delete_room(user, &id)?;
+                        deleted += 1;
+                        continue;
+                    }
+                }
+            }
+            self.db.remove_member(&id, user).map_err(|e| self.internal(e))?;
+            if let Some(state) = self.rooms.by_id.get_mut(&id) {
+                state.members.retain(|m| m.id != *user);
+            }
+            if let Some(list) = self.rooms.of_user.get_mut(user) {
+                list.retain(|r| *r != id);
+            }
+            self.membership_changed(&id, user, false)?;
+        }
+        self.rooms.of_user.remove(user);
+        Ok((handed, deleted))
     }
 
     /// Tells the member who joined or left, and the other members, about the change.

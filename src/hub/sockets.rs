@@ -1,7 +1,7 @@
 //! The registry of open WebSockets: who holds each, what it is for, and the indexes the
 //! routing needs (a user's sockets, a conversation's viewers, a room's listeners).
 
-use super::{ConnId, Effect, Hub, RoomId, SessionUser, TokenHash, UserId};
+use super::{ConnId, Credential, Effect, Hub, RoomId, SessionUser, TokenHash, UserId};
 use crate::error::ApiError;
 use crate::identity::Conversation;
 use crate::protocol::{ClientFrame, Event};
@@ -55,7 +55,10 @@ impl SocketKind {
 /// A worker's request to open a socket, sent before it answers 101.
 pub struct SocketRequest {
     pub conn: ConnId,
-    pub token: TokenHash,
+    /// A session cookie, or a trusted proxy's user header.
+    pub credential: Credential,
+    /// The client's address (a user made on first sight by single sign-on is limited by it).
+    pub peer: std::net::IpAddr,
     /// The `{user_id}` of the path; must be the session's user.
     pub path_user: Option<String>,
     pub target: SocketTarget,
@@ -66,7 +69,8 @@ pub struct SocketRequest {
 pub(super) struct Socket {
     pub user: UserId,
     pub kind: SocketKind,
-    pub token: TokenHash,
+    /// The session it was opened with; `None` for single sign-on (no session to end).
+    pub token: Option<TokenHash>,
     pub handle: SocketHandle,
     opened: Instant,
 }
@@ -130,7 +134,12 @@ impl Sockets {
     }
 
     pub fn opened_with(&self, token: &TokenHash) -> Vec<ConnId> {
-        self.all.iter().filter(|(_, s)| s.token == *token).map(|(c, _)| *c).collect()
+        self.all.iter().filter(|(_, s)| s.token.as_ref() == Some(token)).map(|(c, _)| *c).collect()
+    }
+
+    /// Every socket of `user`.
+    pub fn of_user(&self, user: &UserId) -> Vec<ConnId> {
+        self.of_user.get(user).cloned().unwrap_or_default()
     }
 
     fn insert(&mut self, conn: ConnId, socket: Socket) {
@@ -167,7 +176,7 @@ impl Hub {
     /// session, the path's user, the per-user cap, and the target (a user; a room the caller
     /// is a member of).
     pub fn open_socket(&mut self, request: SocketRequest) -> Result<SessionUser, ApiError> {
-        let user = self.authenticate(&request.token).ok_or(ApiError::NotLoggedIn)?;
+        let user = self.authenticate_credential(&request.credential, request.peer)?.ok_or(ApiError::NotLoggedIn)?;
         if request.path_user.as_deref().is_some_and(|id| id != &*user.id) {
             return Err(ApiError::Forbidden("that socket belongs to another user"));
         }
@@ -189,7 +198,7 @@ impl Hub {
         let socket = Socket {
             user: user.id.clone(),
             kind: kind.clone(),
-            token: request.token,
+            token: request.credential.token().copied(),
             handle: request.socket,
             opened: Instant::now(),
         };
@@ -256,6 +265,13 @@ impl Hub {
         let socket = self.sockets.remove(conn)?;
         if matches!(socket.kind, SocketKind::Global) {
             self.presence.disconnect(&socket.user);
+            if !self.presence.is_online(&socket.user) {
+                // Gone offline: the admin page's "last seen" is now.
+                let now = self.session_clock();
+                if let Err(e) = self.db.set_last_seen(&socket.user, now) {
+                    log::warn!("could not record when {} was last seen: {e}", socket.user);
+                }
+            }
         }
         Some(socket)
     }

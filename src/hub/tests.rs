@@ -8,7 +8,8 @@ use std::io::Read;
 use std::os::unix::net::UnixStream;
 
 fn hub() -> Hub {
-    let config = Config { rate_limits: false, ..Config::default() };
+    let config =
+        Config { rate_limits: false, registration: Some(crate::config::Registration::Open), ..Config::default() };
     Hub::new(Db::open_in_memory().unwrap(), Arc::new(config)).unwrap()
 }
 
@@ -33,7 +34,8 @@ fn register(hub: &mut Hub, name: &str) -> (SessionUser, TokenHash) {
     let mut token = [0u8; 32];
     token[..name.len()].copy_from_slice(name.as_bytes());
     let name = name.to_string();
-    let user = ask(hub, move |hub| hub.register(name, "x", token)).unwrap();
+    let account = NewAccount { name, password_hash: "x".into(), invite: None, token, meta: SessionMeta::default() };
+    let user = ask(hub, move |hub| hub.register(account)).unwrap();
     (user, token)
 }
 
@@ -91,7 +93,14 @@ fn open_socket(
     let (ours, theirs) = UnixStream::pair().unwrap();
     theirs.set_nonblocking(true).unwrap();
     let socket = SocketHandle::held(conn, Wire::Unix(ours));
-    let request = SocketRequest { conn, token, path_user: Some(user.id.to_string()), target, socket: socket.clone() };
+    let request = SocketRequest {
+        conn,
+        credential: Credential::Session(token),
+        peer: std::net::IpAddr::from([127, 0, 0, 1]),
+        path_user: Some(user.id.to_string()),
+        target,
+        socket: socket.clone(),
+    };
     ask(hub, move |hub| hub.open_socket(request)).unwrap();
     socket.release(b"");
     (conn, socket, Peer { stream: theirs, buf: Vec::new() })
@@ -105,7 +114,7 @@ fn open(hub: &mut Hub, token: TokenHash, user: &SessionUser, target: SocketTarge
 fn send(hub: &mut Hub, conn: ConnId, text: &str, reply_to: Option<ReplyRef>) {
     hub.handle(Command::SocketFrame {
         conn,
-        frame: ClientFrame::Message { text: text.into(), reply_to, client_id: None },
+        frame: ClientFrame::Message { text: text.into(), reply_to, client_id: None, attachments: Vec::new() },
     });
     hub.finish_batch();
 }
@@ -127,9 +136,16 @@ fn names_are_unique_regardless_of_case() {
     let mut hub = hub();
     register(&mut hub, "Ирина");
     let peer: IpAddr = [10, 0, 0, 1].into();
-    let taken = ask(&mut hub, move |hub| hub.check_registration("ирина", peer));
+    let taken = ask(&mut hub, move |hub| hub.check_registration("ирина", peer, None));
     assert_eq!(taken, Err(ApiError::Conflict("that user name is taken")));
-    let again = ask(&mut hub, |hub| hub.register("ИРИНА".into(), "x", [9; 32]));
+    let account = NewAccount {
+        name: "ИРИНА".into(),
+        password_hash: "x".into(),
+        invite: None,
+        token: [9; 32],
+        meta: SessionMeta::default(),
+    };
+    let again = ask(&mut hub, |hub| hub.register(account));
     assert!(matches!(again, Err(ApiError::Conflict(_))));
 }
 
@@ -283,7 +299,7 @@ fn a_batch_that_fails_to_commit_releases_nothing_and_tells_the_sender() {
     let (_b, mut b_rx) = open(&mut hub, tb, &bob, SocketTarget::Private { target: alice.id.to_string() });
     hub.handle(Command::SocketFrame {
         conn: a,
-        frame: ClientFrame::Message { text: "lost".into(), reply_to: None, client_id: None },
+        frame: ClientFrame::Message { text: "lost".into(), reply_to: None, client_id: None, attachments: Vec::new() },
     });
     poison_batch(&mut hub);
     hub.finish_batch();
@@ -314,7 +330,8 @@ fn a_handshake_whose_batch_fails_leaves_no_socket_and_no_presence() {
     let socket = SocketHandle::held(1, Wire::Unix(ours));
     let request = SocketRequest {
         conn: 1,
-        token: ta,
+        credential: Credential::Session(ta),
+        peer: std::net::IpAddr::from([127, 0, 0, 1]),
         path_user: Some(alice.id.to_string()),
         target: SocketTarget::Global,
         socket,
@@ -382,7 +399,8 @@ fn a_removal_whose_batch_fails_keeps_the_member_and_the_socket() {
 
 #[test]
 fn a_room_takes_at_most_its_bound_of_members() {
-    let config = Config { rate_limits: false, ..Config::default() };
+    let config =
+        Config { rate_limits: false, registration: Some(crate::config::Registration::Open), ..Config::default() };
     let mut hub = Hub::new(Db::open_in_memory().unwrap(), Arc::new(config)).unwrap();
     let (owner, _) = register(&mut hub, "owner");
     let creator = owner.id.clone();
@@ -421,4 +439,240 @@ fn urgent_alerts_reach_mentions_only_members_but_never_the_muted() {
     alert.status = Some("firing".into());
     alert.priority = 3;
     assert!(!alert.urgent());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files: the interface the message pipeline uses.
+
+mod files {
+    use super::*;
+    use crate::files::ContentHash;
+    use crate::hub::files::{PENDING_LIFETIME, human_size};
+    use crate::identity::{Conversation, MessageRef};
+
+    fn upload(hub: &mut Hub, user: &UserId, to: &str, seed: u8, size: i64) -> Result<i64, ApiError> {
+        let ticket = hub.begin_upload(user, to, size as u64)?;
+        let file = NewUpload {
+            hash: ContentHash([seed; 32]),
+            size,
+            mime: "image/jpeg".into(),
+            name: format!("photo-{seed}.jpg"),
+            width: Some(600),
+            height: Some(800),
+            orientation: 6,
+            needs_thumb: true,
+        };
+        match hub.record_upload(ticket.id, file)? {
+            Recorded::Stored(item) => {
+                hub.finish_batch();
+                Ok(item.id)
+            }
+            Recorded::Retry => panic!("nothing is being trashed"),
+        }
+    }
+
+    #[test]
+    fn claims_check_owner_conversation_and_state_then_history_and_deletion_see_them() {
+        let mut hub = hub();
+        let (alice, _) = register(&mut hub, "alice");
+        let (bob, _) = register(&mut hub, "bob");
+        let (carol, _) = register(&mut hub, "carol");
+        let to_bob = format!("user:{}", bob.id);
+        let pair = Conversation::private(&alice.id, &bob.id);
+        let photo = upload(&mut hub, &alice.id, &to_bob, 1, 1000).unwrap();
+        let other = upload(&mut hub, &alice.id, &to_bob, 2, 2000).unwrap();
+        let carols = upload(&mut hub, &carol.id, &format!("user:{}", alice.id), 3, 10).unwrap();
+        // Pending: only the uploader sees it.
+        assert!(hub.file_for(&alice.id, photo, false).is_ok());
+        assert_eq!(hub.file_for(&bob.id, photo, false).unwrap_err().status(), 404);
+        // Refusals change nothing.
+        let m = MessageRef::Private(7);
+        assert_eq!(hub.claim_attachments(&bob.id, &pair, &[photo], m), Err("no such attachment"));
+        let wrong = Conversation::private(&alice.id, &carol.id);
+        assert_eq!(hub.claim_attachments(&alice.id, &wrong, &[photo], m), Err("no such attachment"));
+        assert_eq!(hub.claim_attachments(&alice.id, &pair, &[photo, carols], m), Err("no such attachment"));
+        assert_eq!(hub.claim_attachments(&alice.id, &pair, &[photo, photo], m), Err("an attachment is listed twice"));
+        assert_eq!(hub.claim_attachments(&alice.id, &pair, &[photo, 999], m), Err("no such attachment"));
+        let eleven: Vec<i64> = (1..=11).collect();
+        assert_eq!(hub.claim_attachments(&alice.id, &pair, &eleven, m), Err("at most 10 attachments per message"));
+        hub.finish_batch();
+        assert_eq!(hub.file_for(&bob.id, photo, false).unwrap_err().status(), 404, "still pending");
+        assert!(hub.attachments_of(&[m]).is_empty());
+        // A claim: the items in the order given, with what a client needs to lay them out.
+        let items = hub.claim_attachments(&alice.id, &pair, &[other, photo], m).unwrap();
+        hub.finish_batch();
+        assert_eq!(items.iter().map(|i| i.id).collect::<Vec<_>>(), [other, photo]);
+        assert_eq!(items[1].url, format!("/api/files/{photo}"));
+        assert_eq!((items[1].width, items[1].height, items[1].thumb), (Some(600), Some(800), false));
+        assert_eq!(
+            hub.claim_attachments(&alice.id, &pair, &[photo], MessageRef::Private(8)),
+            Err("that attachment was already sent")
+        );
+        // Now both sides see it; a third user does not.
+        assert!(hub.file_for(&bob.id, photo, false).is_ok());
+        assert_eq!(hub.file_for(&carol.id, photo, false).unwrap_err().status(), 403);
+        assert_eq!(hub.file_for(&bob.id, photo, true).unwrap_err().status(), 404, "no thumbnail yet");
+        assert_eq!(hub.record_thumbnail(photo, ContentHash([9; 32]), 50, "image/jpeg"), ThumbRecorded::Place);
+        hub.finish_batch();
+        assert_eq!(hub.file_for(&bob.id, photo, true).unwrap().hash, ContentHash([9; 32]));
+        // History pages get each message's attachments.
+        let pages = hub.attachments_of(&[m, MessageRef::Room(7), MessageRef::Private(8)]);
+        assert_eq!(pages.len(), 1);
+        let shown = &pages[&m];
+        assert_eq!(shown.iter().map(|i| i.id).collect::<Vec<_>>(), [photo, other]);
+        assert!(shown[0].thumb && shown[0].thumb_url.as_deref() == Some(&*format!("/api/files/{photo}/thumb")));
+        // Disk use per user, largest first.
+        let usage = hub.disk_use();
+        assert_eq!(
+            usage.iter().map(|u| (&*u.name, u.bytes, u.files)).collect::<Vec<_>>(),
+            [("alice", 3000, 2), ("carol", 10, 1)]
+        );
+        assert_eq!(hub.stored_bytes(), 3060);
+        // Deleting the message deletes its files; their objects go to the janitor.
+        hub.release_attachments(m);
+        hub.finish_batch();
+        assert!(hub.attachments_of(&[m]).is_empty());
+        assert_eq!(hub.file_for(&bob.id, photo, false).unwrap_err().status(), 404);
+        let mut orphans = hub.take_orphans(10);
+        orphans.sort();
+        assert_eq!(orphans, [ContentHash([1; 32]), ContentHash([2; 32]), ContentHash([9; 32])]);
+        assert_eq!(hub.stored_bytes(), 10);
+        assert_eq!(hub.disk_use().len(), 1);
+        // While trashed, an upload of the same bytes waits; afterwards it is stored again.
+        let ticket = hub.begin_upload(&alice.id, &to_bob, 5).unwrap();
+        let again = NewUpload {
+            hash: ContentHash([1; 32]),
+            size: 5,
+            mime: "text/plain".into(),
+            name: "a".into(),
+            width: None,
+            height: None,
+            orientation: 1,
+            needs_thumb: false,
+        };
+        assert!(matches!(hub.record_upload(ticket.id, again.clone()), Ok(Recorded::Retry)));
+        hub.trashed(orphans);
+        assert!(matches!(hub.record_upload(ticket.id, again), Ok(Recorded::Stored(_))));
+    }
+
+    #[test]
+    fn room_files_follow_membership_and_go_with_the_room_and_the_uploader() {
+        let mut hub = hub();
+        let (alice, _) = register(&mut hub, "alice");
+        let (bob, _) = register(&mut hub, "bob");
+        let room = ask(&mut hub, {
+            let a = alice.id.clone();
+            move |hub| hub.create_room(&a, "Garden".into(), String::new())
+        })
+        .unwrap();
+        let id = room.id.to_string();
+        assert_eq!(upload(&mut hub, &bob.id, &format!("room:{id}"), 1, 10).unwrap_err().status(), 403);
+        ask(&mut hub, {
+            let (a, r, b) = (alice.id.clone(), id.clone(), bob.id.to_string());
+            move |hub| hub.add_member(&a, &r, &b)
+        })
+        .unwrap();
+        let file = upload(&mut hub, &bob.id, &format!("room:{id}"), 1, 10).unwrap();
+        let mine = upload(&mut hub, &alice.id, &format!("room:{id}"), 2, 20).unwrap();
+        let conversation = Conversation::Room(room.id.clone());
+        hub.claim_attachments(&bob.id, &conversation, &[file], MessageRef::Room(1)).unwrap();
+        hub.claim_attachments(&alice.id, &conversation, &[mine], MessageRef::Room(2)).unwrap();
+        hub.finish_batch();
+        assert!(hub.file_for(&alice.id, file, false).is_ok());
+        // The uploader's account goes: their files go, the others' stay.
+        assert_eq!(hub.delete_files_of_user(&bob.id).unwrap(), 1);
+        hub.finish_batch();
+        assert_eq!(hub.file_for(&alice.id, file, false).unwrap_err().status(), 404);
+        assert!(hub.file_for(&alice.id, mine, false).is_ok());
+        assert_eq!(hub.take_orphans(10), [ContentHash([1; 32])]);
+        // The room goes: its files go.
+        ask(&mut hub, {
+            let (a, r) = (alice.id.clone(), id.clone());
+            move |hub| hub.delete_room(&a, &r)
+        })
+        .unwrap();
+        assert_eq!(hub.file_for(&alice.id, mine, false).unwrap_err().status(), 404);
+        assert_eq!(hub.take_orphans(10), [ContentHash([2; 32])]);
+        assert_eq!(hub.stored_bytes(), 0);
+    }
+
+    #[test]
+    fn limits_reserve_room_for_uploads_in_flight_and_pending_uploads_expire() {
+        let mut hub = Hub::new(
+            Db::open_in_memory().unwrap(),
+            Arc::new(Config {
+                user_file_quota: 100,
+                total_file_quota: 150,
+                max_uploads: 2,
+                registration: Some(crate::config::Registration::Open),
+                ..Config::default()
+            }),
+        )
+        .unwrap();
+        let (alice, _) = register(&mut hub, "alice");
+        let (bob, _) = register(&mut hub, "bob");
+        let to = format!("user:{}", bob.id);
+        let first = hub.begin_upload(&alice.id, &to, 60).unwrap();
+        assert_eq!(hub.begin_upload(&alice.id, &to, 60).unwrap_err().status(), 413, "60 + 60 > 100");
+        let second = hub.begin_upload(&bob.id, &format!("user:{}", alice.id), 60).unwrap();
+        assert_eq!(hub.begin_upload(&bob.id, &to, 1).unwrap_err().status(), 503, "two at once");
+        hub.end_upload(second.id);
+        assert_eq!(
+            hub.begin_upload(&bob.id, &to, 91).unwrap_err().to_string(),
+            "the server's file storage is full (0 B of 150 B used)"
+        );
+        hub.end_upload(first.id);
+        let pending = upload(&mut hub, &alice.id, &to, 4, 60).unwrap();
+        // A day later, an upload no message claimed is gone.
+        hub.expire_files_at(Instant::now(), crate::clock::unix_now() + PENDING_LIFETIME - 10);
+        hub.finish_batch();
+        assert!(hub.file_for(&alice.id, pending, false).is_ok());
+        hub.expire_files_at(Instant::now(), crate::clock::unix_now() + PENDING_LIFETIME + 10);
+        hub.finish_batch();
+        assert_eq!(hub.file_for(&alice.id, pending, false).unwrap_err().status(), 404);
+        assert_eq!(hub.take_orphans(10), [ContentHash([4; 32])]);
+        assert!(hub.begin_upload(&alice.id, &to, 100).is_ok(), "the quota is free again");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(25 << 20), "25 MiB");
+    }
+}
+
+fn subscription(endpoint: &str) -> crate::push::Subscription {
+    crate::push::Subscription {
+        endpoint: endpoint.into(),
+        p256dh: vec![4; 65],
+        auth: vec![0; 16],
+        origin: "https://chat.example.org".into(),
+    }
+}
+
+#[test]
+fn pushes_leave_only_after_the_commit_and_only_for_away_users() {
+    let (pusher, jobs) = crate::push::Pusher::channel(16);
+    let mut hub = hub().with_pusher(pusher);
+    let (alice, ta) = register(&mut hub, "alice");
+    let (bob, tb) = register(&mut hub, "bob");
+    let bob_id = bob.id.clone();
+    ask(&mut hub, move |hub| hub.push_subscribe(&bob_id, subscription("https://push.example.net/1"), None)).unwrap();
+    let (a, _a_rx) = open(&mut hub, ta, &alice, SocketTarget::Private { target: bob.id.to_string() });
+
+    // A batch that fails to commit pushes nothing.
+    hub.handle(Command::SocketFrame {
+        conn: a,
+        frame: ClientFrame::Message { text: "lost".into(), reply_to: None, client_id: None, attachments: Vec::new() },
+    });
+    poison_batch(&mut hub);
+    assert!(jobs.try_recv().is_err(), "nothing is queued before the commit");
+    hub.finish_batch();
+    assert!(jobs.try_recv().is_err(), "nor after a failed one");
+
+    send(&mut hub, a, "away", None);
+    let job = jobs.try_recv().expect("bob, with no socket, is pushed");
+    assert_eq!(&*job.user, &*bob.id);
+    assert_eq!(job.notification.body, "away");
+    assert!(jobs.try_recv().is_err(), "the sender is not pushed");
+
+    let (_b, _b_rx) = open(&mut hub, tb, &bob, SocketTarget::Global);
+    send(&mut hub, a, "here", None);
+    assert!(jobs.try_recv().is_err(), "bob has a socket open");
 }

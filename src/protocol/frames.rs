@@ -12,12 +12,15 @@ use serde::Deserialize;
 pub const MAX_TEXT_CHARS: usize = 4000;
 /// The longest client-chosen message id, in bytes.
 pub const MAX_CLIENT_ID: usize = 64;
+/// Files one message may carry.
+pub const MAX_ATTACHMENTS: usize = 10;
 
 /// A frame a client sent, decoded. Socket kinds accept different subsets (see [`decode`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientFrame {
-    /// A new message. `client_id`, chosen by the client, makes a resend idempotent.
-    Message { text: String, reply_to: Option<ReplyRef>, client_id: Option<String> },
+    /// A new message. `client_id`, chosen by the client, makes a resend idempotent;
+    /// `attachments` are uploaded files' ids (then the text, a caption, may be empty).
+    Message { text: String, reply_to: Option<ReplyRef>, client_id: Option<String>, attachments: Vec<i64> },
     /// Replace the text of one's own message.
     Edit { id: i64, text: String },
     /// Delete a message (one's own; in a room, the creator may delete any).
@@ -65,6 +68,7 @@ pub enum FrameError {
     Malformed,
     BadClientId,
     BadEmoji,
+    TooManyAttachments,
 }
 
 impl FrameError {
@@ -78,6 +82,7 @@ impl FrameError {
             FrameError::Malformed => "malformed frame: a field is missing or has the wrong type",
             FrameError::BadClientId => "client_id must be 1 to 64 letters, digits, '-' or '_'",
             FrameError::BadEmoji => "a reaction must be one emoji",
+            FrameError::TooManyAttachments => "at most 10 attachments per message",
         }
     }
 }
@@ -90,7 +95,10 @@ struct TypedFrame {
 
 #[derive(Deserialize)]
 struct MessageFrame {
+    #[serde(default)]
     text: String,
+    #[serde(default)]
+    attachments: Vec<i64>,
     #[serde(default)]
     reply_to: Option<serde_json::Value>,
     #[serde(default)]
@@ -174,11 +182,14 @@ fn typed(channel: Channel, value: serde_json::Value, raw: &str) -> Result<Client
         Some("read") => Ok(ClientFrame::Read { up_to: fields::<ReadFrame>(value)?.up_to }),
         Some("ping") => Ok(ClientFrame::Ping),
         Some("pong") => Ok(ClientFrame::Pong),
-        None if channel == Channel::Room => match serde_json::from_value::<MessageFrame>(value) {
-            Ok(frame) => message_frame(channel, frame),
-            // JSON that is not a room frame is just text someone typed.
-            Err(_) => message(raw.to_string(), None, None),
-        },
+        // The seed's room form has a text; an object without one is just text someone typed.
+        None if channel == Channel::Room && value.get("text").is_some_and(|t| t.is_string()) => {
+            match serde_json::from_value::<MessageFrame>(value) {
+                Ok(frame) => message_frame(channel, frame),
+                // JSON that is not a room frame is just text someone typed.
+                Err(_) => message(raw.to_string(), None, None),
+            }
+        }
         _ => message(raw.to_string(), None, None),
     }
 }
@@ -193,7 +204,17 @@ fn message_frame(channel: Channel, frame: MessageFrame) -> Result<ClientFrame, F
         Some(id) if is_client_id(&id) => Some(id),
         Some(_) => return Err(FrameError::BadClientId),
     };
-    message(frame.text, reply_to, client_id)
+    if frame.attachments.len() > MAX_ATTACHMENTS {
+        return Err(FrameError::TooManyAttachments);
+    }
+    if frame.attachments.is_empty() {
+        return message(frame.text, reply_to, client_id);
+    }
+    // A caption may be empty, but not too long.
+    if frame.text.len() > MAX_TEXT_CHARS && frame.text.chars().count() > MAX_TEXT_CHARS {
+        return Err(FrameError::TooLong);
+    }
+    Ok(ClientFrame::Message { text: frame.text, reply_to, client_id, attachments: frame.attachments })
 }
 
 fn check_text(text: &str) -> Result<(), FrameError> {
@@ -208,7 +229,7 @@ fn check_text(text: &str) -> Result<(), FrameError> {
 
 fn message(text: String, reply_to: Option<ReplyRef>, client_id: Option<String>) -> Result<ClientFrame, FrameError> {
     check_text(&text)?;
-    Ok(ClientFrame::Message { text, reply_to, client_id })
+    Ok(ClientFrame::Message { text, reply_to, client_id, attachments: Vec::new() })
 }
 
 /// Replies by id anywhere; the seed's quote form only in rooms, where the seed had it.
@@ -254,7 +275,7 @@ mod tests {
     use super::*;
 
     fn msg(text: &str, reply_to: Option<ReplyRef>) -> Result<Option<ClientFrame>, FrameError> {
-        Ok(Some(ClientFrame::Message { text: text.into(), reply_to, client_id: None }))
+        Ok(Some(ClientFrame::Message { text: text.into(), reply_to, client_id: None, attachments: Vec::new() }))
     }
 
     #[test]
@@ -268,7 +289,8 @@ mod tests {
             Ok(Some(ClientFrame::Message {
                 text: "yo".into(),
                 reply_to: Some(ReplyRef::Id(3)),
-                client_id: Some("c-1".into())
+                client_id: Some("c-1".into()),
+                attachments: Vec::new()
             }))
         );
         // The seed's quote form is a room thing.
@@ -320,6 +342,22 @@ mod tests {
                 Err(FrameError::BadClientId)
             );
         }
+    }
+
+    #[test]
+    fn files_may_go_without_a_caption_but_not_too_many() {
+        assert_eq!(
+            decode(Channel::Private, r#"{"type":"message","text":"","attachments":[4,5]}"#),
+            Ok(Some(ClientFrame::Message {
+                text: String::new(),
+                reply_to: None,
+                client_id: None,
+                attachments: vec![4, 5]
+            }))
+        );
+        let eleven = format!(r#"{{"type":"message","attachments":{:?}}}"#, (1..=11).collect::<Vec<_>>());
+        assert_eq!(decode(Channel::Room, &eleven), Err(FrameError::TooManyAttachments));
+        assert_eq!(decode(Channel::Room, r#"{"type":"message","text":""}"#), Err(FrameError::Empty));
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub struct MessageMeta {
     /// The id the sending client chose, so its queued copy can be matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Files sent with the message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentItem>,
 }
 
 /// A private message, live or in history.
@@ -172,6 +175,40 @@ pub struct BotItem {
 pub enum AnyItem<'a> {
     Private(&'a PrivateItem),
     Room(&'a RoomItem),
+}
+
+/// A file attached to a message (or just uploaded, before a message claims it): what a client
+/// needs to show it without loading it first. `width`/`height` are the displayed size of an
+/// image (its EXIF orientation applied), so the chat can reserve the space.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttachmentItem {
+    pub id: i64,
+    pub name: String,
+    pub size: i64,
+    /// The sniffed type, e.g. `image/jpeg`, `application/pdf`, `application/octet-stream`.
+    #[serde(rename = "type")]
+    pub mime: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// Whether a thumbnail exists (`thumb_url`); else an image is shown from `url`.
+    pub thumb: bool,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumb_url: Option<String>,
+    /// The retention option deleted the bytes; `url` answers 410.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub expired: bool,
+}
+
+/// A user's stored files, for the admin view of disk use.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DiskUse {
+    pub user_id: Arc<str>,
+    pub name: Arc<str>,
+    pub bytes: i64,
+    pub files: i64,
 }
 
 /// A room as listed by `GET /api/rooms` and returned by create and `GET /api/rooms/{id}`.

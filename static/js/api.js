@@ -18,7 +18,8 @@ const READ_RETRIES = 2;
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-async function request(method, path, body) {
+/** One JSON request (the helpers below use it; so do the settings and admin pages). */
+export async function request(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
@@ -52,18 +53,22 @@ async function request(method, path, body) {
 
 const enc = encodeURIComponent;
 
-function pageQuery({ before, after, limit = PAGE } = {}) {
+/**
+ * A history page: `before` (scrolling back), `after` (newer messages), `around` (open at a
+ * message), `changedSince` (every change after that change number, in change order).
+ */
+function pageQuery({ before, after, around, changedSince, limit = PAGE } = {}) {
   const params = new URLSearchParams({ limit: String(limit) });
   if (before) params.set('before', String(before));
   if (after) params.set('after', String(after));
+  if (around) params.set('around', String(around));
+  if (changedSince !== undefined) params.set('changed_since', String(changedSince));
   return `?${params}`;
 }
 
 export const api = {
   me: () => request('GET', '/api/me'),
   users: () => request('GET', '/api/users'),
-  unread: (me) => request('GET', `/api/unread/${enc(me)}`),
-  markRead: (me, target) => request('POST', `/api/mark_read/${enc(me)}/${enc(target)}`),
   history: (me, target, page) => request('GET', `/api/history/${enc(me)}/${enc(target)}${pageQuery(page)}`),
   rooms: () => request('GET', '/api/rooms'),
   room: (id) => request('GET', `/api/rooms/${enc(id)}`),
@@ -78,6 +83,18 @@ export const api = {
   revokeBot: (id, bot) => request('POST', `/api/rooms/${enc(id)}/bots/${enc(bot)}/revoke`),
   deleteBot: (id, bot) => request('DELETE', `/api/rooms/${enc(id)}/bots/${enc(bot)}`),
   roomHistory: (id, page) => request('GET', `/api/rooms/${enc(id)}/history${pageQuery(page)}`),
+  pushKey: () => request('GET', '/api/push/key'),
+  pushSubscribe: (subscription) => request('POST', '/api/push/subscribe', subscription),
+  pushUnsubscribe: (endpoint) => request('POST', '/api/push/unsubscribe', { endpoint }),
+  pushTest: () => request('POST', '/api/push/test'),
+  pushForward: () => request('GET', '/api/push/forward'),
+  setPushForward: (forward) => request('PUT', '/api/push/forward', forward),
+  deletePushForward: () => request('DELETE', '/api/push/forward'),
+  pushForwardTest: () => request('POST', '/api/push/forward/test'),
+  leaveRoom: (id) => request('POST', `/api/rooms/${enc(id)}/leave`, {}),
+  chats: () => request('GET', '/api/chats'),
+  setNotify: (kind, id, level) => request('POST', '/api/chats/notify', { chat: { kind, id }, level }),
+  search: (query) => request('GET', `/api/search?q=${enc(query)}`),
 };
 
 /** The WebSocket URL for a path on this server. */

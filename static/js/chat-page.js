@@ -1,7 +1,9 @@
 // The single-conversation page (/chat/{target_id}): one private chat, full screen, with the
-// same message list, composer, receipts and reconnecting as the app, and a way back to it.
+// same message list, composer, receipts, actions and reconnecting as the app, and a way back
+// to it.
 
 import { ChatHeader } from './chat-header.js';
+import { ChatMenu } from './chat-menu.js';
 import { initConnectionBanner } from './connection.js';
 import { Conversation } from './conversation.js';
 import { conversationParts } from './conversation-parts.js';
@@ -15,10 +17,11 @@ const target = { kind: 'user', id: body.dataset.targetId };
 const targetName = body.dataset.targetName;
 
 const header = new ChatHeader();
-const { view, composer } = conversationParts((text) => conversation.send(text, null));
+const { view, composer } = conversationParts((text, replyTo, attachments) => conversation.send(text, replyTo, attachments));
 
 const back = byId('back-button');
 back.addEventListener('click', () => window.location.assign('/index'));
+new ChatMenu(byId('chat-menu-button'), { leave: () => {}, remove: () => {} });
 
 setActive(target);
 header.render(target, targetName);
@@ -32,11 +35,11 @@ const global = startGlobal({
 const conversation = new Conversation({
   kind: 'user',
   id: target.id,
-  name: () => header.nameOf(target) || targetName,
   view,
   composer,
+  header,
 });
 initConnectionBanner(byId('connection-banner'), () => [global.socket, conversation.socket]);
-on('users', () => header.render(target, targetName));
+for (const event of ['users', 'chats', 'connection']) on(event, () => header.render(target, targetName));
 on('read', (data) => conversation.received(data));
 composer.focus();

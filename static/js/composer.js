@@ -1,12 +1,14 @@
-// The message composer: a growing textarea (Enter sends, Shift+Enter starts a new line),
-// the send button, the reply indicator above it (rooms) with its cancel button, and the length
-// limit. The limit (the server's, from the page) counts characters as the server does — code
+// The message composer: a growing textarea (Enter sends, Shift+Enter starts a new line, Up in
+// an empty composer edits my last message), the send button, the reply indicator above it
+// with its cancel button, `@name` suggestions in rooms (mentions.js), and the length limit. The limit (the server's, from the page) counts characters as the server does — code
 // points — and shows as a counter from COUNTER_FROM of it on; a message over it is not sent,
 // and a paste that would pass it is refused, each with a message saying why. Nothing is ever
 // cut short.
 
 import { colorOf, el } from './dom.js';
 import { plural, t } from './i18n.js';
+import { Uploads } from './uploads.js';
+import { Mentions } from './mentions.js';
 
 const MAX_HEIGHT = 160;
 /** The counter shows from this share of the limit on (3,500 of 4,000). */
@@ -23,10 +25,11 @@ export function charCount(text) {
 
 export class Composer {
   /**
-   * @param {object} els {form, input, replyBar, counter, limitNote}
-   * @param {(text: string, replyTo: object|null) => boolean} onSend  true when sent
+   * @param {object} els {form, input, replyBar, counter, limitNote, tray, dropZone, section, pickers}
+   * @param {(text: string, replyTo: object|null, attachments: number[]) => boolean} onSend  true when sent
+   * @param {() => string|null} target  where files go: 'user:<id>' or 'room:<id>'
    */
-  constructor(els, onSend) {
+  constructor(els, onSend, target) {
     this.form = els.form;
     this.input = els.input;
     this.replyBar = els.replyBar;
@@ -34,6 +37,9 @@ export class Composer {
     this.limitNote = els.limitNote;
     this.onSend = onSend;
     this.replyTo = null;
+    /** Set per conversation by reset(): onInput(text), onEditLast() → whether it started. */
+    this.hooks = {};
+    this.mentions = new Mentions(this.input, this.form);
     this.maxChars = Number(this.input.dataset.maxChars) || DEFAULT_MAX_CHARS;
     this.numberFormat = new Intl.NumberFormat(document.documentElement.lang || undefined);
     this.form.addEventListener('submit', (event) => {
@@ -41,16 +47,64 @@ export class Composer {
       this.submit();
     });
     this.input.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && !event.ctrlKey && !event.altKey) {
+      if (event.isComposing) return;
+      if (this.mentions.key(event)) {
+        event.preventDefault();
+      } else if (event.key === 'Enter' && !event.shiftKey && !event.ctrlKey && !event.altKey) {
         event.preventDefault();
         this.submit();
       } else if (event.key === 'Escape' && this.replyTo) {
         event.preventDefault();
         this.cancelReply();
+      } else if (event.key === 'ArrowUp' && !this.input.value && !event.shiftKey && this.hooks.onEditLast?.()) {
+        event.preventDefault();
       }
     });
-    this.input.addEventListener('input', () => this.changed());
+    this.input.addEventListener('input', () => {
+      this.changed();
+      this.hooks.onInput?.(this.input.value);
+    });
     this.input.addEventListener('paste', (event) => this.paste(event));
+    this.uploads = new Uploads(els.tray, target, Number(this.form.dataset.maxFileBytes) || 25 * 1024 * 1024, () => {
+      if (this.limitNote.dataset.kind === 'uploads' && !this.uploads.busy) this.showLimit('');
+    });
+    this.initFiles(els);
+  }
+
+  /** The file buttons, dropping files on the conversation, and pasting them. */
+  initFiles(els) {
+    for (const [button, input] of els.pickers) {
+      button.addEventListener('click', () => input.click());
+      input.addEventListener('change', () => {
+        this.uploads.add(input.files);
+        input.value = '';
+        this.input.focus();
+      });
+    }
+    const hasFiles = (event) => Array.from(event.dataTransfer?.types || []).includes('Files');
+    let depth = 0;
+    els.section.addEventListener('dragenter', (event) => {
+      if (!hasFiles(event)) return;
+      depth += 1;
+      els.dropZone.hidden = false;
+    });
+    els.section.addEventListener('dragleave', () => {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) els.dropZone.hidden = true;
+    });
+    els.section.addEventListener('dragover', (event) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
+    });
+    els.section.addEventListener('drop', (event) => {
+      depth = 0;
+      els.dropZone.hidden = true;
+      if (!event.dataTransfer?.files?.length) return;
+      event.preventDefault();
+      this.uploads.add(event.dataTransfer.files);
+      this.input.focus();
+    });
   }
 
   /** After every edit: the height, the counter; a refused paste's note goes with the next edit. */
@@ -81,6 +135,13 @@ export class Composer {
 
   /** Refuses a paste that would take the text over the limit, rather than cutting it. */
   paste(event) {
+    const files = event.clipboardData?.files;
+    if (files?.length) {
+      // A screenshot or copied files: attach them; the text stays as it was.
+      event.preventDefault();
+      this.uploads.add(files);
+      return;
+    }
     const pasted = event.clipboardData?.getData('text/plain') ?? '';
     const { selectionStart: start, selectionEnd: end, value } = this.input;
     const after = charCount(value) - charCount(value.slice(start, end)) + charCount(pasted);
@@ -91,7 +152,12 @@ export class Composer {
 
   submit() {
     const text = this.input.value;
-    if (!text.trim()) return;
+    const attachments = this.uploads.readyIds();
+    if (this.uploads.busy) {
+      this.showLimit(t('uploadsPending'), 'uploads');
+      return;
+    }
+    if (!text.trim() && attachments.length === 0) return;
     const n = charCount(text);
     if (n > this.maxChars) {
       this.showLimit(plural('tooLong', n - this.maxChars, { max: this.numberFormat.format(this.maxChars) }));
@@ -99,12 +165,19 @@ export class Composer {
       return;
     }
     this.showLimit('');
-    if (this.onSend(text, this.replyTo)) {
+    if (this.onSend(text.trim() ? text : '', this.replyTo, attachments)) {
       this.input.value = '';
       this.cancelReply();
+      this.uploads.clear();
+      this.mentions.close();
       this.changed();
     }
     this.input.focus();
+  }
+
+  /** What is typed. */
+  get text() {
+    return this.input.value;
   }
 
   autosize() {
@@ -116,26 +189,23 @@ export class Composer {
     this.input.focus();
   }
 
-  /** Clears the text and the reply (a new conversation). */
-  reset() {
-    this.input.value = '';
+  /**
+   * A new conversation: its draft, no reply, no files, its room's members for `@name` (rooms only).
+   * @param {object} opts {text, roomId, onInput(text), onEditLast()}
+   */
+  reset(opts = {}) {
+    this.hooks = opts;
+    this.input.value = opts.text ?? '';
+    this.uploads.clear();
     this.cancelReply();
     this.showLimit('');
+    this.mentions.setRoom(opts.roomId ?? null);
     this.changed();
-  }
-
-  /** Puts back a message the server refused, unless something new was typed meanwhile. */
-  restore(text, replyTo) {
-    if (this.input.value.trim()) return;
-    this.input.value = text;
-    this.changed();
-    if (replyTo && this.lastReplyName) this.setReply(replyTo, this.lastReplyName);
   }
 
   /** Shows "Replying to …" with the quoted text above the composer. */
   setReply(item, senderName) {
     this.replyTo = item;
-    this.lastReplyName = senderName;
     const quote = el('div', { class: 'reply-quote' }, [
       el('span', { class: 'quote-name', text: t('replyingTo', { name: senderName }) }),
       el('span', { class: 'quote-text', text: item.text }),

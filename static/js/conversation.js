@@ -1,60 +1,103 @@
-// The open conversation — a private chat or a room: its socket (/ws/{me}/{target} or
-// /ws/room/{room}/{me}), its history (the newest page first, older pages on scrolling up,
-// catching up with ?after= whenever the socket is open again), read receipts and marking
-// read, sending, and jumping to the message a quote points at.
+// The open conversation — a private chat or a room, one code path: its socket
+// (/ws/{me}/{target} or /ws/room/{room}/{me}), its history (history.js), what the reader has
+// seen (reads.js), the outbox of messages on their way (outbox.js), the actions on messages
+// (reply, edit in place, delete, react), typing indicators, the draft, and notifications
+// while its tab is hidden.
 
-import { api, ApiError, PAGE } from './api.js';
+import { api, ApiError } from './api.js';
+import { confirmDialog } from './confirm.js';
+import { draftOf, saveDraft } from './drafts.js';
+import { Editor } from './editor.js';
+import { History } from './history.js';
 import { t } from './i18n.js';
+import { openMessageMenu, openReactionPicker, showReactors } from './message-menu.js';
 import { notify, showNotice } from './notify.js';
+import { Outbox } from './outbox.js';
+import { ReadTracker } from './reads.js';
 import { ReconnectingSocket } from './socket.js';
-import { addUnread, emit, setRoomUnread, setUnread, state } from './state.js';
-
-const MARK_READ_DELAY = 300;
-/** Pages loaded at most while looking for a quoted message. */
-const MAX_JUMP_PAGES = 200;
+import { chatKey, chatOf, emit, notifyLevel, setChatUnread, state } from './state.js';
+import { TypingIndicator, TypingSender } from './typing.js';
 
 export class Conversation {
   /**
-   * @param {object} opts {kind: 'user'|'room', id, name(), view, composer, onGone(reason)}
+   * @param {object} opts {kind: 'user'|'room', id, view, composer, header, around?, onGone(reason)}
    */
   constructor(opts) {
-    this.kind = opts.kind;
-    this.id = opts.id;
-    this.name = opts.name;
-    this.view = opts.view;
-    this.composer = opts.composer;
+    Object.assign(this, { kind: opts.kind, id: opts.id, view: opts.view, composer: opts.composer });
+    this.header = opts.header;
     this.onGone = opts.onGone;
     this.me = state.me.id;
+    this.key = chatKey(this.kind, this.id);
     this.loaded = false;
-    this.loadingOlder = null;
     this.closed = false;
-    this.markTimer = null;
-    this.hiddenUnread = 0;
-    /** Frames typed before the socket first opened (a fraction of a second); sent on open. */
-    this.outbox = [];
-    /** The message sent last and not echoed yet, to restore if the server refuses it. */
-    this.lastSent = null;
-    this.onVisibility = () => this.visibilityChanged();
+    this.around = opts.around ?? null;
+    /** Live messages from others beyond the loaded window (the view does not reach the end). */
+    this.outside = new Set();
+    /** Live messages from others that arrived in view and are not counted in the list yet. */
+    this.uncounted = new Set();
+    this.onVisibility = () => this.updateUnseen();
     document.addEventListener('visibilitychange', this.onVisibility);
+
+    this.reads = new ReadTracker({
+      scroller: this.view.scroller,
+      report: (upTo) => this.reportRead(upTo),
+      onChange: () => this.updateUnseen(),
+    });
+    this.positionKnown = false;
+    this.editor = new Editor({ save: (id, text) => this.saveEdit(id, text), closed: () => this.composer.focus() });
+    this.typing = new TypingIndicator((text) => this.header?.setTyping(text));
+    this.typist = new TypingSender((active) => this.socket?.sendJson({ type: 'typing', active }));
+    this.history = new History({
+      kind: this.kind, id: this.id, me: this.me, view: this.view,
+      closed: () => this.closed,
+      added: (result) => this.added(result),
+      position: (readUpTo) => this.setPosition(readUpTo),
+    });
 
     this.view.reset({
       kind: this.kind,
       me: this.me,
-      onReply: (item) => this.composer.setReply(item, item.sender_id === this.me ? t('you') : item.user),
       onJump: (quote) => this.jumpTo(quote),
+      act: (action, item, detail) => this.act(action, item, detail),
+      onNode: (node, item) => this.watch(node, item),
+      onReplace: (old, node, item, focused) => this.editor.redrawn(old, node, item, focused),
     });
-    this.view.onNearTop = () => this.loadOlder();
-    this.composer.reset();
+    this.view.onNearTop = () => this.history.loadOlder().catch((e) => this.failed(e));
+    this.view.onNearBottom = () => this.history.loadNewer().catch((e) => this.failed(e));
+    this.view.onJump = () => this.jumpDown();
+    this.composer.reset({
+      text: draftOf(this.me, this.key),
+      kind: this.kind,
+      roomId: this.kind === 'room' ? this.id : null,
+      onEditLast: () => this.editLast(),
+      onInput: (text) => {
+        this.typist.changed(text);
+        saveDraft(this.me, this.key, text);
+      },
+    });
+
     const path = this.kind === 'room'
       ? `/ws/room/${encodeURIComponent(this.id)}/${encodeURIComponent(this.me)}`
       : `/ws/${encodeURIComponent(this.me)}/${encodeURIComponent(this.id)}`;
     this.socket = new ReconnectingSocket(path, {
       onOpen: () => this.opened(),
       onMessage: (data) => this.received(data),
-      onDown: () => emit('connection'),
+      onDown: () => {
+        this.outbox.down();
+        this.typing.clear();
+        emit('connection');
+      },
       onFinal: (code) => this.gone(code === 4404 ? 'deleted' : 'removed'),
       onFailedAttempt: (n) => this.failedAttempt(n),
     });
+    this.outbox = new Outbox(this.me, this.key, {
+      socket: this.socket,
+      changed: () => this.showOutbox(),
+      refused: (what, error) => this.refused(what, error),
+    });
+    this.showOutbox();
+    this.everOpened = false;
+    this.loading = this.load();
   }
 
   /** Whether this conversation's socket is down and coming back. */
@@ -62,109 +105,133 @@ export class Conversation {
     return this.socket.isDown;
   }
 
-  fetchPage(page) {
-    return this.kind === 'room' ? api.roomHistory(this.id, page) : api.history(this.me, this.id, page);
-  }
-
-  async opened() {
-    emit('connection');
-    for (const frame of this.outbox.splice(0)) this.socket.send(frame);
-    try {
-      if (!this.loaded) await this.loadLatest();
-      else await this.catchUp();
-    } catch (error) {
-      if (!this.closed) showNotice(t('requestFailed', { error: error.message }), 'error');
-      return;
-    }
-    if (this.closed) return;
-    this.markReadSoon(0);
-  }
-
-  async loadLatest() {
-    const items = await this.fetchPage({ limit: PAGE });
-    if (this.closed) return;
-    this.loaded = true;
-    this.view.add(items, 'bottom');
-    this.view.setReachedStart(items.length < PAGE);
-    if (!this.view.reachedStart && this.view.needsMore()) await this.loadOlder();
+  failed(error) {
+    if (!this.closed) showNotice(t('requestFailed', { error: error.message }), 'error');
   }
 
   /**
-   * Everything newer than what we had when the socket came back, page by page, until a short
-   * page. The cursor is our own: live messages arriving meanwhile are newer than the gap and
-   * must not move it.
+   * The history, loaded as soon as the conversation opens (over HTTP, so it shows even while
+   * the socket cannot connect); a failure is tried again when the socket opens.
    */
-  async catchUp() {
-    let cursor = this.view.newestId;
-    for (;;) {
-      const page = await this.fetchPage({ after: cursor, limit: PAGE });
-      if (this.closed) return;
-      const fresh = this.view.add(page, 'live');
-      this.arrived(fresh, false);
-      if (page.length < PAGE) break;
-      cursor = page[page.length - 1].id;
-    }
-    if (this.kind === 'user') {
-      // Receipts that changed while we were away: the newest page carries `read`.
-      const latest = await this.fetchPage({ limit: PAGE });
-      if (!this.closed) this.view.add(latest, 'live');
+  async load() {
+    try {
+      if (this.around) await this.openAround(this.around);
+      else await this.history.openLatest(chatOf(this.kind, this.id)?.unread ?? 0);
+      this.loaded = !this.closed;
+    } catch (error) {
+      this.failed(error);
     }
   }
 
-  /** The previous page; resolves when loaded (or at once if there is nothing more). */
-  loadOlder() {
-    if (!this.loaded || this.view.reachedStart || this.closed) return Promise.resolve();
-    if (this.loadingOlder) return this.loadingOlder;
-    this.view.setLoadingOlder(true);
-    this.loadingOlder = (async () => {
-      try {
-        const page = await this.fetchPage({ before: this.view.oldestId || undefined, limit: PAGE });
-        if (this.closed) return;
-        this.view.setLoadingOlder(false);
-        this.view.add(page, 'older');
-        if (page.length < PAGE) this.view.setReachedStart(true);
-      } catch (error) {
-        if (!this.closed) showNotice(t('requestFailed', { error: error.message }), 'error');
-      } finally {
-        this.loadingOlder = null;
-        if (!this.closed) this.view.setLoadingOlder(false);
+  /**
+   * The socket is open (again): whatever changed since the newest change seen — between the
+   * history's answer and the socket, or while the connection was down — is fetched, then the
+   * read position and the outbox go out.
+   */
+  async opened() {
+    emit('connection');
+    const again = this.everOpened;
+    this.everOpened = true;
+    try {
+      await this.loading;
+      if (!this.loaded) {
+        this.loading = this.load();
+        await this.loading;
+        if (!this.loaded) return;
+      } else if (!(await this.history.catchUp(again))) {
+        await this.restart();
       }
-    })();
-    return this.loadingOlder;
+    } catch (error) {
+      this.failed(error);
+      return;
+    }
+    if (this.closed) return;
+    // A report the socket could not take (it was down) goes now.
+    this.reads.flush();
+    this.outbox.pump();
+  }
+
+  /** Opens the view at message `target`, highlighted. */
+  async openAround(target) {
+    this.view.reset();
+    this.reads.reset(0);
+    this.positionKnown = false;
+    this.outside.clear();
+    const found = await this.history.openAround(target);
+    if (this.closed) return;
+    const chat = chatOf(this.kind, this.id);
+    const unreadKnown = this.kind === 'room' && (chat?.unread ?? 0) === 0;
+    this.setPosition(unreadKnown ? Number.MAX_SAFE_INTEGER : this.readPositionFromFlags());
+    if (!found || !this.view.highlight(target)) showNotice(t('jumpFailed'));
+  }
+
+  /** Private chats: the newest message of theirs I have read, by the messages' `read`. */
+  readPositionFromFlags() {
+    if (this.kind !== 'user') return 0;
+    let position = 0;
+    for (const m of this.view.all()) if (m.sender_id !== this.me && m.read) position = m.id;
+    return position;
+  }
+
+  /** Starts the view over at the end (after a long absence, or to jump to the newest). */
+  async restart() {
+    this.view.reset();
+    this.reads.reset(0);
+    this.positionKnown = false;
+    this.outside.clear();
+    await this.history.openLatest(chatOf(this.kind, this.id)?.unread ?? 0);
+  }
+
+  /** The read position is known: everything after it from others is watched until seen. */
+  setPosition(readUpTo) {
+    this.reads.reset(readUpTo);
+    this.positionKnown = true;
+    for (const item of this.view.all()) {
+      if (item.sender_id !== this.me && item.id > readUpTo) this.reads.watch(this.view.node(item.id), item);
+    }
+  }
+
+  watch(node, item) {
+    if (this.positionKnown && item.sender_id !== this.me) this.reads.watch(node, item);
+  }
+
+  /** Messages the view took in (history or live): the outbox learns which of ours are stored. */
+  added({ fresh, changed, outside }) {
+    for (const item of fresh) {
+      this.outbox.stored(item);
+      this.outside.delete(item.id);
+    }
+    for (const item of changed) this.outbox.updated(item);
+    for (const item of outside) if (item.sender_id !== this.me) this.outside.add(item.id);
+    if (outside.length) this.updateUnseen();
   }
 
   received(data) {
     switch (data.type) {
       case 'message':
-        if (this.kind !== 'user' || !this.belongs(data)) return;
-        this.echoed(data);
-        this.arrived(this.view.add([data], 'live'), true);
+        if (this.kind === 'user' && this.belongs(data)) this.live(data);
         break;
       case 'room_message':
-        if (this.kind !== 'room' || data.room_id !== this.id) return;
-        this.echoed(data);
-        this.arrived(this.view.add([data], 'live'), true);
+        if (this.kind === 'room' && data.room_id === this.id) this.live(data);
         break;
+      case 'message_updated':
       case 'room_message_updated':
-        if (this.kind === 'room' && data.message?.room_id === this.id) this.view.replace(data.message);
+        if (data.message && (this.kind === 'room' ? data.message.room_id === this.id : this.belongs(data.message))) {
+          this.history.add([data.message], 'live');
+        }
+        break;
+      case 'typing':
+        if (data.user_id !== this.me) this.typing.typing(data);
         break;
       case 'read':
         if (this.kind === 'user' && data.reader_id === this.id) this.view.markOwnRead(data.up_to);
         break;
       case 'error':
-        // The last message was refused (too long, too fast...): give its text back.
-        if (this.lastSent) this.composer.restore(this.lastSent.text, this.lastSent.replyTo);
-        this.lastSent = null;
-        showNotice(t('sendFailed', { error: data.error }), 'error');
+        this.outbox.refused(data.error);
         break;
       default:
         break;
     }
-  }
-
-  /** My message came back stored: nothing to give back if an error follows. */
-  echoed(item) {
-    if (item.sender_id === this.me && this.lastSent && this.lastSent.text === item.text) this.lastSent = null;
   }
 
   belongs(item) {
@@ -172,95 +239,160 @@ export class Conversation {
       || (item.sender_id === this.me && item.receiver_id === this.id);
   }
 
-  /** New messages from others: read at once if the tab is visible, else counted and notified. */
-  arrived(fresh, live) {
-    const incoming = fresh.filter((m) => m.sender_id !== this.me);
-    if (incoming.length === 0) return;
+  /** A new message on the socket. */
+  live(item) {
+    this.typing.stopped(item.sender_id);
+    const { fresh } = this.history.add([item], 'live');
+    if (fresh.length === 0 || item.sender_id === this.me) return;
     if (document.visibilityState === 'visible') {
-      this.markReadSoon(MARK_READ_DELAY);
+      this.uncounted.add(item.id);
       return;
     }
-    this.hiddenUnread += incoming.length;
-    if (this.kind === 'user') addUnread(this.id, incoming.length);
-    else setRoomUnread(this.id, (state.rooms.get(this.id)?.unread ?? 0) + incoming.length);
-    if (!live) return;
-    const last = incoming[incoming.length - 1];
-    notify({
-      title: this.kind === 'room'
-        ? t('newMessageIn', { name: last.user, room: this.name() })
-        : t('newMessageFrom', { name: last.user }),
-      body: last.text,
-      tag: `${this.kind}-${this.id}`,
+    // A hidden tab: the server sent no notification, since this conversation is open here.
+    if (this.kind === 'user' && notifyLevel('user', this.id) !== 'none') {
+      notify({ title: t('newMessageFrom', { name: item.user }), body: item.text, tag: `user-${this.id}` });
+    }
+  }
+
+  /** The jump button's count: unread messages not seen yet, loaded or not. */
+  updateUnseen() {
+    for (const id of this.uncounted) if (id <= this.reads.seenUpTo) this.uncounted.delete(id);
+    this.view.setUnseen(this.reads.unseen + this.outside.size);
+  }
+
+  /**
+   * Reports the read position (of what was seen while the tab was visible) on the socket;
+   * false (tried again on reconnect) if it is down.
+   */
+  reportRead(upTo) {
+    return this.socket.sendJson({ type: 'read', up_to: upTo });
+  }
+
+  /** The jump button: to the first unread message below, else to the newest. */
+  jumpDown() {
+    const first = this.reads.firstUnseen;
+    const node = first ? this.view.node(first) : null;
+    const box = node?.getBoundingClientRect();
+    const view = this.view.scroller.getBoundingClientRect();
+    if (node && box.top > view.top + view.height / 2) {
+      this.view.scroller.scrollTop += box.top - view.top - 8;
+      return;
+    }
+    if (this.view.reachedEnd) {
+      this.view.scrollToBottom(true);
+      return;
+    }
+    this.restart().then(() => this.view.scrollToBottom(false), (e) => this.failed(e));
+  }
+
+  /** Sends a message: queued in the outbox, shown at once, sent when the socket can. */
+  send(text, replyTo, attachments = []) {
+    this.typist.stop();
+    const quote = replyTo ? { id: replyTo.id, sender_id: replyTo.sender_id, sender_name: replyTo.user, text: replyTo.text } : null;
+    this.outbox.add(text, quote, attachments);
+    saveDraft(this.me, this.key, '');
+    return true;
+  }
+
+  showOutbox() {
+    this.view.setPending(this.outbox.entries, {
+      retry: (entry) => this.outbox.retry(entry.client_id),
+      discard: (entry) => this.outbox.discard(entry.client_id),
     });
   }
 
-  visibilityChanged() {
-    if (this.closed || document.visibilityState !== 'visible') return;
-    const behind = this.hiddenUnread > 0 || (this.kind === 'user' && state.unread.has(this.id));
-    if (!behind) return;
-    this.hiddenUnread = 0;
-    this.markReadSoon(0);
+  /** A refused frame: an action's error in a notice (an edit's in its box). */
+  refused(what, error) {
+    if (what === 'edit') this.editor.refused(error);
+    else if (what) showNotice(t('actionFailed', { error }), 'error');
+    else showNotice(t('sendFailed', { error }), 'error');
   }
 
-  /**
-   * Reports what is shown as read (debounced); the badge clears now, the server confirms on
-   * the global socket. Rooms say it on their socket, private chats with the original's POST.
-   */
-  markReadSoon(delay) {
-    clearTimeout(this.markTimer);
-    this.markTimer = setTimeout(async () => {
-      if (this.closed || document.visibilityState !== 'visible') return;
-      if (this.kind === 'room') {
-        setRoomUnread(this.id, 0);
-        if (this.view.newestId) this.socket.sendJson({ type: 'read', up_to: this.view.newestId });
-        return;
-      }
-      setUnread(this.id, 0);
-      try {
-        await api.markRead(this.me, this.id);
-      } catch {
-        // The next message or reconnect tries again; nothing to tell the reader.
-      }
-    }, delay);
+  /** An action on a message from its buttons, menu or gestures. */
+  act(action, item, detail) {
+    const where = detail instanceof Element ? { anchor: detail, opener: detail } : detail ?? {};
+    const ctx = {
+      me: this.me,
+      canEdit: (m) => this.canEdit(m),
+      canDelete: (m) => this.canDelete(m),
+      react: (m, emoji) => this.react(m, emoji),
+      reply: (m) => this.reply(m),
+      edit: (m) => this.edit(m),
+      remove: (m) => this.remove(m),
+    };
+    switch (action) {
+      case 'menu': openMessageMenu(item, where, ctx); break;
+      case 'picker': openReactionPicker(item, where, ctx); break;
+      case 'reactors': showReactors(item, where, this.me); break;
+      case 'toggle': this.react(item, detail); break;
+      case 'reply': this.reply(item); break;
+      default: break;
+    }
   }
 
-  /**
-   * Sends a message; false (the text stays in the composer) when the connection is lost.
-   * While the conversation's socket is still opening for the first time, it waits in the
-   * outbox instead.
-   */
-  send(text, replyTo) {
-    // Always a typed frame: a text that looks like one must stay text.
-    const json = { type: 'message', text };
-    if (replyTo) json.reply_to = { id: replyTo.id };
-    const frame = JSON.stringify(json);
-    if (this.socket.send(frame)) {
-      this.lastSent = { text, replyTo };
-      return true;
-    }
-    if (!this.socket.everOpened && !this.socket.final && !this.closed) {
-      this.outbox.push(frame);
-      return true;
-    }
-    showNotice(t('notConnected'), 'error');
+  canEdit(item) {
+    return item.sender_id === this.me && !item.deleted;
+  }
+
+  canDelete(item) {
+    if (item.deleted) return false;
+    return item.sender_id === this.me || (this.kind === 'room' && state.rooms.get(this.id)?.creator_id === this.me);
+  }
+
+  reply(item) {
+    this.composer.setReply(item, item.sender_id === this.me ? t('you') : item.user);
+  }
+
+  react(item, emoji) {
+    if (!this.outbox.act({ type: 'react', id: item.id, emoji }, 'react')) showNotice(t('notConnectedAction'), 'error');
+  }
+
+  edit(item) {
+    const node = this.view.node(item.id);
+    if (node && this.canEdit(item)) this.editor.start(node, item, this.composer.maxChars);
+  }
+
+  /** Up in an empty composer: my newest message that can still be edited. */
+  editLast() {
+    const mine = this.view.all().filter((m) => this.canEdit(m));
+    const last = mine[mine.length - 1];
+    if (!last) return false;
+    this.view.node(last.id)?.scrollIntoView({ block: 'nearest' });
+    this.edit(last);
+    return true;
+  }
+
+  saveEdit(id, text) {
+    if (this.outbox.act({ type: 'edit', id, text }, 'edit')) return true;
+    this.editor.refused(t('notConnectedShort'));
     return false;
   }
 
-  /** Scrolls to the quoted message, loading older pages until it is there. */
+  async remove(item) {
+    const ok = await confirmDialog({
+      title: t('deleteMessageTitle'),
+      text: item.sender_id === this.me ? t('deleteMessageQuestion') : t('deleteOthersQuestion', { name: item.user }),
+      confirm: t('delete'),
+    });
+    if (!ok || this.closed) return;
+    if (!this.outbox.act({ type: 'delete', id: item.id }, 'delete')) showNotice(t('notConnectedAction'), 'error');
+  }
+
+  /** Scrolls to the quoted message, loading the history around it if it is not loaded. */
   async jumpTo(quote) {
-    let id = typeof quote.id === 'number' ? quote.id : this.view.findByContent(quote.sender_id, quote.text);
-    let pages = 0;
-    while ((id === null || !this.view.has(id)) && !this.view.reachedStart && pages < MAX_JUMP_PAGES && !this.closed) {
-      if (id !== null && id > this.view.newestId) break;
-      const oldest = this.view.oldestId;
-      await this.loadOlder();
-      // A page that failed (or added nothing) ends the search instead of repeating it.
-      if (this.view.oldestId === oldest && !this.view.reachedStart) break;
-      pages += 1;
-      if (id === null) id = this.view.findByContent(quote.sender_id, quote.text);
+    try {
+      let id = typeof quote.id === 'number' ? quote.id : null;
+      if (id === null) id = await this.history.findLegacy(quote);
+      if (this.closed) return;
+      if (id !== null && this.view.highlight(id)) return;
+      if (id !== null) {
+        await this.openAround(id);
+        return;
+      }
+      showNotice(t('jumpFailed'));
+    } catch (error) {
+      this.failed(error);
     }
-    if (this.closed) return;
-    if (id === null || !this.view.highlight(id)) showNotice(t('jumpFailed'));
   }
 
   /** A handshake failed: was the room deleted, or did we leave it, while we were away? */
@@ -280,11 +412,25 @@ export class Conversation {
   }
 
   close() {
+    if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.markTimer);
+    this.typist.stop();
+    saveDraft(this.me, this.key, this.composer.text);
+    // Messages that arrived while in view and were never seen stay unread in the list.
+    const unseen = [...this.uncounted].filter((id) => id > this.reads.seenUpTo).length + this.outside.size;
+    const chat = chatOf(this.kind, this.id);
+    if (unseen && chat) setChatUnread(this.kind, this.id, chat.unread + unseen);
+    this.editor.cancel(false);
+    // What was seen just before leaving is reported, not lost with the debounce.
+    this.reads.flush();
+    this.reads.close();
+    this.outbox.close();
+    this.typing.clear();
     document.removeEventListener('visibilitychange', this.onVisibility);
     this.socket.close();
     this.view.onNearTop = null;
+    this.view.onNearBottom = null;
+    this.view.onJump = null;
     emit('connection');
   }
 }

@@ -1,15 +1,22 @@
-// The tab's one global socket (/ws/global/{me}): presence, unread counts, read receipts,
-// notifications for conversations not in view and room membership events. Whenever it is
-// open again after a loss, the users, unread counts and rooms are fetched anew.
+// The tab's one global socket (/ws/global/{me}): presence, the chat list kept live
+// (`activity`, `read_state`, `chat_settings`), read receipts, desktop notifications for
+// conversations not in view (following each conversation's notification level) and room
+// membership events. Whenever it is open again after a loss, the users, rooms and chat list
+// are fetched anew; while it is down, presence is not shown as current.
 
 import { api } from './api.js';
 import { t } from './i18n.js';
 import { notify, setTitleCount } from './notify.js';
 import { ReconnectingSocket } from './socket.js';
 import {
-  addUnread, applyPresence, emit, isActive, on, setRoomUnread, setRooms, setUnread, setUnreadAll, setUsers,
-  state, unreadTotal, upsertRoom,
+  applyPresence, emit, isActive, noteMessage, notifyLevel, noteUpdate, on, setChatNotify, setChatUnread,
+  setChats, setLive, setRooms, setUsers, state, unreadTotal, upsertRoom,
 } from './state.js';
+
+/** Whether this tab shows the conversation to the reader right now. */
+function inView(kind, id) {
+  return isActive(kind, id) && document.visibilityState === 'visible';
+}
 
 /**
  * Starts the global socket and loads the lists.
@@ -21,26 +28,24 @@ export function startGlobal(hooks) {
   let loaded = false;
 
   async function refresh() {
-    const [users, unread, rooms] = await Promise.all([api.users(), api.unread(me), api.rooms()]);
-    const visible = document.visibilityState === 'visible';
-    // What the open conversation shows is being read: its counts stay at zero.
-    if (visible && state.active?.kind === 'user') delete unread[state.active.id];
+    const [users, rooms, chats] = await Promise.all([api.users(), api.rooms(), api.chats()]);
     setUsers(users);
-    setUnreadAll(unread);
     const known = new Map(state.rooms);
-    setRooms(rooms.map((r) => (visible && isActive('room', r.id) ? { ...r, unread: 0 } : r)));
+    setRooms(rooms);
+    setChats(chats);
     for (const [id, room] of known) {
       if (!state.rooms.has(id)) hooks.roomGone(id, room.name, 'gone');
     }
     loaded = true;
+    emit('chats-loaded');
   }
 
   const socket = new ReconnectingSocket(`/ws/global/${encodeURIComponent(me)}`, {
     onOpen: (again) => {
-      emit('connection');
+      setLive(true);
       if (again || loaded) refresh().catch(() => {});
     },
-    onDown: () => emit('connection'),
+    onDown: () => setLive(false),
     onFailedAttempt: (n) => {
       emit('connection');
       // Several refusals in a row: if the session ended, api.js takes us to the login page.
@@ -57,9 +62,13 @@ export function startGlobal(hooks) {
       case 'presence':
         applyPresence(data.users || []);
         break;
+      case 'activity':
+        activity(data);
+        break;
       case 'notify':
-        if (isActive('user', data.from_id)) break;
-        addUnread(data.from_id);
+        // A private message in a conversation no tab of mine shows (the server weighed the
+        // notification level). The chat list counts it from `activity`.
+        if (inView('user', data.from_id)) break;
         notify({
           title: t('newMessageFrom', { name: data.from_name }),
           body: data.text,
@@ -67,8 +76,14 @@ export function startGlobal(hooks) {
           onClick: () => hooks.openChat('user', data.from_id),
         });
         break;
+      case 'read_state':
+        if (data.chat) setChatUnread(data.chat.kind, data.chat.id, data.unread, data.chat.kind === 'room' ? data.mentions : undefined);
+        break;
       case 'unread_reset':
-        setUnread(data.from_id, 0);
+        setChatUnread('user', data.from_id, 0);
+        break;
+      case 'chat_settings':
+        if (data.chat) setChatNotify(data.chat.kind, data.chat.id, data.notify);
         break;
       case 'read':
         emit('read', data);
@@ -83,38 +98,41 @@ export function startGlobal(hooks) {
       case 'room_deleted':
         hooks.roomGone(data.room_id, data.name, 'deleted');
         break;
-      case 'activity': {
-        // A new message in one of my rooms (private ones come as 'notify' above).
-        const message = data.message || {};
-        if (data.update || data.chat?.kind !== 'room' || message.sender_id === me) break;
-        const roomId = data.chat.id;
-        if (isActive('room', roomId)) break;
-        const room = state.rooms.get(roomId);
-        if (room) setRoomUnread(roomId, (room.unread || 0) + 1);
-        const mentioned = (message.mentions || []).includes(me);
-        const level = room?.notify || 'all';
-        // As the server's Level::alerts: a bot's urgent alert reaches "mentions" too.
-        if (level === 'none' || (level === 'mentions' && !mentioned && !message.alert?.urgent)) break;
-        notify({
-          title: t('newMessageIn', { name: message.user, room: room?.name ?? '' }),
-          body: message.text || '',
-          tag: `room-${roomId}`,
-          onClick: () => hooks.openChat('room', roomId),
-        });
-        break;
-      }
-      case 'read_state':
-        if (data.chat?.kind === 'room') setRoomUnread(data.chat.id, data.unread);
-        else if (data.chat?.kind === 'user') setUnread(data.chat.id, data.unread);
-        break;
       default:
         break;
     }
   }
 
+  /** A message in one of my conversations (mine too), or a change to one's latest message. */
+  function activity(data) {
+    const { chat, message } = data;
+    if (!chat || !message || typeof message.id !== 'number') return;
+    if (data.update) {
+      noteUpdate(chat.kind, chat.id, message);
+      return;
+    }
+    const incoming = message.sender_id !== me;
+    // What the open conversation shows is counted by what the reader sees there (reads.js).
+    noteMessage(chat.kind, chat.id, message, incoming && !inView(chat.kind, chat.id));
+    if (!incoming || chat.kind !== 'room' || inView('room', chat.id)) return;
+    const mentioned = (message.mentions || []).includes(me);
+    const level = notifyLevel('room', chat.id);
+    // As the server's Level::alerts: a bot's urgent alert reaches "mentions" too.
+    if (level === 'none' || (level === 'mentions' && !mentioned && !message.alert?.urgent)) return;
+    const room = state.rooms.get(chat.id);
+    notify({
+      title: mentioned
+        ? t('mentionedIn', { name: message.user, room: room?.name ?? '' })
+        : t('newMessageIn', { name: message.user, room: room?.name ?? '' }),
+      body: message.text || '',
+      tag: `room-${chat.id}`,
+      onClick: () => hooks.openChat('room', chat.id),
+    });
+  }
+
   const updateTitle = () => setTitleCount(unreadTotal());
-  on('unread', updateTitle);
-  on('rooms', updateTitle);
+  on('chats', updateTitle);
 
   return { socket, ready: refresh() };
 }
+

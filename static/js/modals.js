@@ -16,7 +16,12 @@ export function setupDialog(dialog) {
   dialog.addEventListener('close', () => {
     const opener = openers.get(dialog);
     openers.delete(dialog);
-    if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+    if (opener && opener.isConnected && typeof opener.focus === 'function') {
+      // Chromium puts the focus back itself, but a text box focused that way takes no typing
+      // until focused again: so it is focused anew.
+      if (document.activeElement === opener) opener.blur();
+      opener.focus();
+    }
   });
   return dialog;
 }

@@ -8,9 +8,12 @@ import { t } from './i18n.js';
 const supported = typeof window.Notification === 'function';
 const baseTitle = document.title;
 
-/** Shows "(3) MyChat" while anything is unread. */
+/** Shows "(3) MyChat" while anything is unread, and the count on the installed app's icon. */
 export function setTitleCount(total) {
   document.title = total > 0 ? `(${total}) ${baseTitle}` : baseTitle;
+  if ('setAppBadge' in navigator) {
+    (total > 0 ? navigator.setAppBadge(total) : navigator.clearAppBadge()).catch(() => {});
+  }
 }
 
 /** Wires the "Enable notifications" button; it shows while the browser has not been asked. */

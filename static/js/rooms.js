@@ -1,5 +1,6 @@
-// Room management in modals: creating a room, the member list with presence (everyone sees
-// it; the creator adds and removes people), and deleting a room (creator only).
+// Room management in modals: creating a room (then, at once, adding people to it), the
+// member list with presence (everyone sees it; the creator adds and removes people, finding
+// them by name), and deleting a room (creator only).
 
 import { api } from './api.js';
 import { BotManager } from './bots.js';
@@ -34,6 +35,7 @@ export class RoomDialogs {
       this.confirmDelete();
     });
     this.membersDialog.addEventListener('close', () => { this.membersRoom = null; });
+    byId('candidate-filter').addEventListener('input', () => this.renderMembers());
     this.deleteDialog.addEventListener('close', () => { this.deleteRoomId = null; });
     on('presence', () => this.renderMembers());
     on('users', () => this.renderMembers());
@@ -60,6 +62,8 @@ export class RoomDialogs {
       upsertRoom(room);
       closeDialog(this.createDialog);
       this.onOpen('room', room.id);
+      // A new room is empty: offer to add people at once.
+      this.openMembers(room.id, { created: true });
     } catch (error) {
       setError(byId('room-error'), error.message);
     } finally {
@@ -71,13 +75,17 @@ export class RoomDialogs {
     return state.rooms.get(roomId)?.creator_id === state.me.id;
   }
 
-  async openMembers(roomId) {
+  /** The members dialog; `created`: the room was just made, so adding people comes first. */
+  async openMembers(roomId, { created = false } = {}) {
     this.membersRoom = roomId;
     this.members = [];
     byId('members-room-name').textContent = state.rooms.get(roomId)?.name ?? '';
+    byId('members-intro').hidden = !created;
+    byId('members-done').hidden = !created;
+    byId('candidate-filter').value = '';
     setError(byId('members-error'), '');
     this.renderMembers();
-    openDialog(this.membersDialog);
+    openDialog(this.membersDialog, created ? byId('candidate-filter') : undefined);
     // Whoever may manage the room's bots: its creator (the server decides, see may_manage_bots).
     this.bots.show(roomId, this.isCreator(roomId));
     await this.loadMembers();
@@ -123,7 +131,9 @@ export class RoomDialogs {
     addSection.hidden = !creator;
     if (!creator) return;
     const memberIds = new Set(this.members.map((m) => m.id));
-    const candidates = [...state.users.values()].filter((u) => !memberIds.has(u.id) && u.id !== state.me.id);
+    const needle = byId('candidate-filter').value.trim().toLowerCase();
+    const candidates = [...state.users.values()]
+      .filter((u) => !memberIds.has(u.id) && u.id !== state.me.id && (!needle || u.name.toLowerCase().includes(needle)));
     const candidateRows = candidates.map((u) => {
       const row = this.personRow(u.id, u.name, u.online, null);
       row.append(el('button', {
@@ -135,9 +145,8 @@ export class RoomDialogs {
       }));
       return row;
     });
-    byId('candidate-list').replaceChildren(
-      ...(candidateRows.length ? candidateRows : [el('li', { class: 'list-empty', text: t('nobodyToAdd') })]),
-    );
+    const none = needle ? t('noMatches') : t('nobodyToAdd');
+    byId('candidate-list').replaceChildren(...(candidateRows.length ? candidateRows : [el('li', { class: 'list-empty', text: none })]));
   }
 
   personRow(id, name, online, tag) {
@@ -162,8 +171,9 @@ export class RoomDialogs {
       const room = action === 'add' ? await api.addMember(roomId, userId) : await api.removeMember(roomId, userId);
       upsertRoom(room);
       await this.loadMembers();
-      // Keep the keyboard in the dialog: its rows were rebuilt.
-      byId('members-dialog').querySelector('button:not([disabled])')?.focus();
+      // Keep the keyboard in the dialog (its rows were rebuilt): on the next person to add.
+      const next = byId('candidate-list').querySelector('button:not([disabled])');
+      (next ?? byId('members-dialog').querySelector('button:not([disabled])'))?.focus();
     } catch (error) {
       setError(byId('members-error'), error.message);
       button.disabled = false;

@@ -44,3 +44,18 @@ export function dayLabel(item, now = new Date()) {
   if (days === 1) return t('yesterday');
   return date.getFullYear() === now.getFullYear() ? dayFormat.format(date) : dayYearFormat.format(date);
 }
+
+const weekdayFormat = new Intl.DateTimeFormat(lang, { weekday: 'short' });
+const shortDateFormat = new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short' });
+const yearDateFormat = new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short', year: 'numeric' });
+
+/** A chat list entry's time: HH:MM today, the weekday this week, else the date. */
+export function listTime(item, now = new Date()) {
+  const date = messageDate(item);
+  if (!date) return item.time || '';
+  const startOf = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((startOf(now) - startOf(date)) / 86_400_000);
+  if (days <= 0) return timeFormat.format(date);
+  if (days < 7) return weekdayFormat.format(date);
+  return date.getFullYear() === now.getFullYear() ? shortDateFormat.format(date) : yearDateFormat.format(date);
+}

@@ -1,7 +1,11 @@
-// axe-core on every main view — login, register, the app with a private chat open, a room
-// with a reply, the create-room, members and delete dialogs, the search page and /chat/{id} —
-// in light and dark, on a desktop (1280×800) and a phone (390×844), in English and Russian.
-// Any serious or critical violation fails the test, listed with the view and the elements it
+// axe-core on every main view — login, register, the app with its chat list and a private
+// chat open (an edited message, reactions, a link and formatting), a room with a reply, a
+// mention of the reader and a deleted message, the message menu, the reaction picker, the
+// `@name` suggestions, the in-app search with results, the conversation menu, the
+// create-room, members, delete and confirmation dialogs, the search page, /chat/{id}, the
+// settings page, and the admin page with its sign-in-link and delete-account dialogs — in
+// light and dark, on a desktop (1280×800) and a phone (390×844), in English and Russian. Any
+// serious or critical violation fails the test, listed with the view and the elements it
 // names. The screenshots (artifacts/view-*.png) are the views to look at after a change.
 //
 // axe is injected from the npm package with page.addScriptTag; the contexts bypass the
@@ -11,8 +15,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import {
-  DESKTOP, entry, expectText, expectVisible, message, MOBILE, newUser, screenshot, send, startSession, stopSession,
-  watchProblems, assertNoProblems,
+  DESKTOP, createRoom, entry, expectText, expectVisible, message, MOBILE, newUser, openChat, screenshot, send,
+  socketFrames, startSession, stopSession, userId, watchProblems, assertNoProblems,
 } from './helpers/browser.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -30,22 +34,20 @@ before(async () => {
   // Alice and Bob talk privately and in a room, where Alice replies to Bob.
   const alice = await newUser(browser, server, 'alice');
   const bob = await newUser(browser, server, 'bob');
-  bobId = await bob.page.evaluate(() => document.body.dataset.userId);
-  await entry(alice.page, 'user', 'bob').click();
+  bobId = await userId(bob.page);
+  const aliceId = await userId(alice.page);
+  await openChat(alice.page, 'bob');
   await send(alice.page, 'Hi Bob, are you coming tonight?');
   await entry(bob.page, 'user', 'alice').click();
-  await send(bob.page, 'Yes, at eight.');
+  await send(bob.page, 'Yes, at eight. See *you* at https://example.com/party');
   await expectVisible(message(alice.page, 'Yes, at eight.'));
+  // An edited message with reactions.
+  const question = Number(await message(alice.page, 'Hi Bob').getAttribute('data-id'));
+  await socketFrames(alice.page, { user: bobId }, [{ type: 'edit', id: question, text: 'Hi Bob, are you coming tonight at 8?' }]);
+  await socketFrames(bob.page, { user: aliceId }, [{ type: 'react', id: question, emoji: '👍' }, { type: 'react', id: question, emoji: '🎉' }]);
+  await socketFrames(alice.page, { user: bobId }, [{ type: 'react', id: question, emoji: '👍' }]);
 
-  await alice.page.locator('#new-room').click();
-  await alice.page.locator('#room-name').fill('Garden club');
-  await alice.page.locator('#room-create').click();
-  await expectText(alice.page.locator('#chat-title'), 'Garden club');
-  roomId = decodeURIComponent(new URL(alice.page.url()).hash.replace('#room/', ''));
-  await alice.page.locator('#members-button').click();
-  await alice.page.getByRole('button', { name: 'Add bob to the room' }).click();
-  await expectVisible(alice.page.locator('#member-list .member[data-id="' + bobId + '"]'));
-  await alice.page.keyboard.press('Escape');
+  roomId = await createRoom(alice.page, 'Garden club', { members: ['bob'] });
   await entry(bob.page, 'room', 'Garden club').click();
   await send(bob.page, 'The tomatoes are ripe.');
   await expectVisible(message(alice.page, 'The tomatoes are ripe.'));
@@ -66,6 +68,10 @@ before(async () => {
     assert.equal(response.status, 200);
   }
   await expectVisible(message(alice.page, 'Greenhouse is up').locator('.quote'));
+  const [oops] = await socketFrames(alice.page, { room: roomId }, [{ type: 'message', text: 'oops, wrong room' }]);
+  await socketFrames(alice.page, { room: roomId }, [{ type: 'delete', id: oops.id }]);
+  await send(bob.page, '@alice can you bring seeds too?');
+  await expectVisible(message(alice.page, 'can you bring seeds').and(alice.page.locator('.mentions-me')));
   aliceState = await alice.context.storageState();
   await alice.context.close();
   await bob.context.close();
@@ -131,14 +137,55 @@ for (const colorScheme of ['light', 'dark']) {
         const problems = watchProblems(page);
         await page.goto(`/index#user/${encodeURIComponent(bobId)}`);
         await expectVisible(message(page, 'Yes, at eight.'));
+        await expectVisible(page.locator('#message-list .reaction').first());
         found.push(...await audit(page, label('private chat')));
         await shot(page, 'private');
 
         await page.goto(`/index#room/${encodeURIComponent(roomId)}`);
         await expectVisible(message(page, 'I will bring a basket.').locator('.quote'));
         await expectVisible(message(page, 'Greenhouse is down').locator('.alert-state'));
+        await expectVisible(page.locator('#message-list .msg.is-deleted'));
         found.push(...await audit(page, label('room with a reply and a bot\'s alerts')));
         await shot(page, 'room');
+
+        // The message menu, from its button (by keyboard: on a phone the button shows when
+        // focused), and the reaction picker.
+        const basket = message(page, 'I will bring a basket.');
+        await basket.locator('.msg-more').focus();
+        await page.keyboard.press('Enter');
+        await expectVisible(page.locator('.popup-menu.message-menu'));
+        found.push(...await audit(page, label('message menu')));
+        await shot(page, 'message-menu');
+        await page.keyboard.press('Escape');
+        if (device === 'desktop') {
+          await basket.hover();
+          await basket.locator('.msg-action').first().click();
+        } else {
+          await basket.locator('.msg-more').focus();
+          await page.keyboard.press('Enter');
+          await page.locator('.popup-menu .menu-chip').last().click();
+        }
+        await expectVisible(page.locator('.popup.reaction-picker, .popup-panel'));
+        found.push(...await audit(page, label('reaction picker')));
+        await shot(page, 'reaction-picker');
+        await page.keyboard.press('Escape');
+
+        // `@name` suggestions.
+        await page.locator('#composer-input').fill('@b');
+        await page.locator('#composer-input').press('End');
+        await page.locator('#composer-input').pressSequentially('o');
+        await expectVisible(page.locator('#mention-list .mention-option'));
+        found.push(...await audit(page, label('mention suggestions')));
+        await shot(page, 'mentions');
+        await page.locator('#composer-input').press('Escape');
+        await page.locator('#composer-input').fill('');
+
+        // The conversation menu.
+        await page.locator('#chat-menu-button').click();
+        await expectVisible(page.locator('#leave-room-button'));
+        found.push(...await audit(page, label('conversation menu')));
+        await shot(page, 'chat-menu');
+        await page.keyboard.press('Escape');
 
         await openDialog(page, page.locator('#members-button'), '#members-dialog');
         await expectVisible(page.locator('#member-list .member').nth(1));
@@ -152,23 +199,56 @@ for (const colorScheme of ['light', 'dark']) {
         await expectVisible(page.locator('#room-bots .bot-token'));
         found.push(...await audit(page, label('a new bot\'s token')));
         await page.keyboard.press('Escape');
+        await page.locator('#chat-menu-button').click();
         await openDialog(page, page.locator('#delete-room-button'), '#delete-dialog');
         found.push(...await audit(page, label('delete dialog')));
+        await page.keyboard.press('Escape');
+        await page.locator('#chat-menu-button').click();
+        await openDialog(page, page.locator('#leave-room-button'), '#confirm-dialog');
+        found.push(...await audit(page, label('confirmation dialog')));
+        await shot(page, 'confirm');
         await page.keyboard.press('Escape');
         if (device === 'phone') await page.locator('#back-button').click();
         await openDialog(page, page.locator('#new-room'), '#room-dialog');
         found.push(...await audit(page, label('create-room dialog')));
         await page.keyboard.press('Escape');
-        if (device === 'phone') await shot(page, 'list');
+
+        // The chat list, and the in-app search with people and messages found.
+        await page.goto('/index');
+        await expectVisible(entry(page, 'room', 'Garden club'));
+        found.push(...await audit(page, label('chat list')));
+        await shot(page, 'list');
+        await page.locator('#search').fill('b');
+        await page.locator('#search').fill('basket');
+        await expectVisible(page.locator('#message-results mark'));
+        found.push(...await audit(page, label('in-app search')));
+        await shot(page, 'in-app-search');
 
         await page.goto('/search?q=b');
         await expectVisible(page.locator('.search-result'));
-        found.push(...await audit(page, label('search')));
+        found.push(...await audit(page, label('search page')));
         await shot(page, 'search');
 
         await page.goto(`/chat/${encodeURIComponent(bobId)}`);
         await expectVisible(message(page, 'Yes, at eight.'));
         found.push(...await audit(page, label('/chat/{id}')));
+
+        // Alice, the first account, is the administrator.
+        await page.goto('/settings');
+        await expectVisible(page.locator('#session-list > li'));
+        found.push(...await audit(page, label('settings')));
+        await shot(page, 'settings');
+        await page.goto('/admin');
+        await expectVisible(page.locator('#account-list > li[data-name="bob"]'));
+        await expectVisible(page.locator('#audit-list > li').first());
+        found.push(...await audit(page, label('admin')));
+        await shot(page, 'admin');
+        await openDialog(page, page.locator('#account-list > li[data-name="bob"] [data-action="login-link"]'), '#link-dialog');
+        found.push(...await audit(page, label('sign-in link dialog')));
+        await page.keyboard.press('Escape');
+        await openDialog(page, page.locator('#account-list > li[data-name="bob"] [data-action="delete"]'), '#delete-account-dialog');
+        found.push(...await audit(page, label('delete-account dialog')));
+        await page.keyboard.press('Escape');
         assertNoProblems(problems);
         await context.close();
       }

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, eventually, expectText, expectVisible, MOBILE, newUser, openPerson, screenshot, send, startSession,
-  stopSession,
+  assertNoProblems, entry, eventually, expectText, expectVisible, MOBILE, newUser, openChat, openPerson, screenshot, send,
+  startSession, stopSession,
 } from './helpers/browser.mjs';
 
 let server;
@@ -40,7 +40,6 @@ test('the switch in the app: remembered, followed by every page, the chat kept o
   await a.locator('#room-name').fill('Garden');
   await a.locator('#room-create').click();
   await expectText(a.locator('#chat-title'), 'Garden');
-  await a.locator('#members-button').click();
   await a.getByRole('button', { name: 'Add bob to the room' }).click();
   await expectText(a.locator('#chat-subtitle'), '2 members');
   await a.keyboard.press('Escape');
@@ -54,7 +53,7 @@ test('the switch in the app: remembered, followed by every page, the chat kept o
   await expectText(a.locator('#chat-title'), 'Garden');
   assert.equal(a.url(), address, 'the open conversation is kept');
   assert.equal(await a.evaluate(() => document.documentElement.lang), 'ru');
-  await expectText(a.locator('#rooms-title'), 'Комнаты');
+  await expectText(a.locator('#chats-title'), 'Чаты');
   await expectText(a.locator('#chat-subtitle'), '2 участника');
   await expectText(entry(a, 'room', 'Garden').locator('.item-sub'), '2 участника');
   assert.equal(await langCookie(alice.context), 'ru');
@@ -72,7 +71,7 @@ test('the switch in the app: remembered, followed by every page, the chat kept o
   ]);
 
   // An unread badge's label counts in Russian too.
-  await entry(bob.page, 'user', 'alice').click();
+  await openChat(bob.page, 'alice');
   await send(bob.page, 'Привет');
   await send(bob.page, 'Как дела?');
   await expectText(entry(a, 'user', 'bob').locator('.badge'), '2');
@@ -91,12 +90,12 @@ test('the switch in the app: remembered, followed by every page, the chat kept o
   await alice.context.clearCookies({ name: 'lang' });
   await a.goto('/index');
   await eventually(async () => assert.equal(await a.evaluate(() => document.documentElement.lang), 'ru'));
-  await expectText(a.locator('#rooms-title'), 'Комнаты');
+  await expectText(a.locator('#chats-title'), 'Чаты');
   assert.equal(await langCookie(alice.context), 'ru');
 
   // And back to English.
   await Promise.all([a.waitForEvent('load'), a.locator('.sidebar-footer').getByRole('button', { name: 'English' }).click()]);
-  await expectText(a.locator('#rooms-title'), 'Rooms');
+  await expectText(a.locator('#chats-title'), 'Chats');
   await expectText(entry(a, 'room', 'Garden').locator('.item-sub'), '2 members');
   assert.deepEqual(await plurals(a, 'members', [1, 2, 21]), ['1 member', '2 members', '21 members']);
   assert.equal(await a.evaluate(() => localStorage.getItem('mychat.lang')), 'en');

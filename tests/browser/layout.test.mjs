@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, eventually, expectText, expectVisible, flood, message, MOBILE, newUser, screenshot, startSession,
+  assertNoProblems, createRoom, eventually, expectVisible, flood, message, MOBILE, newUser, screenshot, startSession,
   stopSession,
 } from './helpers/browser.mjs';
 
@@ -25,11 +25,7 @@ async function withLongRoom(name, viewport) {
   const phone = viewport === MOBILE;
   const person = await newUser(browser, server, name, { viewport, isMobile: phone, hasTouch: phone });
   const p = person.page;
-  await p.locator('#new-room').click();
-  await p.locator('#room-name').fill(`${name}’s room`);
-  await p.locator('#room-create').click();
-  await expectText(p.locator('#chat-title'), `${name}’s room`);
-  const room = decodeURIComponent(new URL(p.url()).hash.replace('#room/', ''));
+  const room = await createRoom(p, `${name}’s room`);
   await flood(p, room, MESSAGES);
   await expectVisible(message(p, `filler ${MESSAGES}`));
   return person;

@@ -34,7 +34,10 @@ test('history written by the original app reads as before', { timeout: 60_000 },
   // Unread counts carried over: two from Bob.
   await expectText(entry(page, 'user', 'bob').locator('.badge'), '2');
   await expectVisible(entry(page, 'room', 'Garden'));
-  await expectText(entry(page, 'room', 'Garden').locator('.item-sub'), '3 members');
+  await expectText(entry(page, 'room', 'Garden').locator('.item-sub'), 'carol: Seed swap on Saturday?');
+  // Rooms and the people talked with (not every user), newest first: legacy messages carry no
+  // date, so the room sorts by when it was made, and the people by their latest message.
+  assert.deepEqual(await page.locator('#chat-list .item-name').allTextContents(), ['Garden', 'carol', 'bob']);
 
   await entry(page, 'user', 'bob').click();
   await expectCount(page.locator('#message-list .msg'), 6);
@@ -55,6 +58,7 @@ test('history written by the original app reads as before', { timeout: 60_000 },
 
   // The room, with its one legacy reply: the quote has no id, but finds its original.
   await entry(page, 'room', 'Garden').click();
+  await expectText(page.locator('#chat-subtitle'), '3 members · Tomatoes and such');
   await expectCount(page.locator('#message-list .msg'), 6);
   const reply = message(page, 'Good tip, will do!');
   await expectText(reply.locator('.quote-name'), 'alice');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, eventually, expectHidden, expectText, expectVisible, message, MOBILE, newUser, screenshot,
+  assertNoProblems, entry, eventually, openChat, expectHidden, expectText, expectVisible, message, MOBILE, newUser, screenshot,
   send, startSession, stopSession,
 } from './helpers/browser.mjs';
 
@@ -19,9 +19,9 @@ before(async () => {
   ({ server, browser } = await startSession());
   alice = await newUser(browser, server, 'alice');
   bob = await newUser(browser, server, 'bob', { viewport: MOBILE, isMobile: true, hasTouch: true });
-  await entry(alice.page, 'user', 'bob').click();
-  await entry(bob.page, 'user', 'alice').tap();
+  await openChat(alice.page, 'bob');
   await send(alice.page, 'hello');
+  await entry(bob.page, 'user', 'alice').tap();
   await expectVisible(message(bob.page, 'hello'));
 });
 

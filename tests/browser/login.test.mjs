@@ -80,10 +80,10 @@ test('a Russian browser gets the Russian interface', { timeout: 60_000 }, async 
   await page.goto('/');
   await expectText(page.locator('#login-title'), 'Вход');
   await register(page, 'дмитрий');
-  await expectText(page.locator('#people-title'), 'Пользователи');
+  await expectText(page.locator('#chats-title'), 'Чаты');
+  assert.equal(await page.locator('#search').getAttribute('placeholder'), 'Поиск…');
   // Strings the scripts write come from static/js/i18n.js.
-  await expectText(page.locator('#room-list .list-empty'), 'Комнат пока нет. Создайте комнату кнопкой +.');
-  await expectText(page.locator('#user-list .item-sub').first(), 'не в сети');
+  await expectText(page.locator('#chat-list .list-empty'), 'Чатов пока нет. Найдите людей через поиск или создайте комнату кнопкой +.');
   assertNoProblems(problems);
   await context.close();
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, expectHidden, expectText, expectVisible, message, MOBILE, newUser, screenshot,
+  assertNoProblems, entry, expectCount, expectHidden, expectText, expectVisible, message, MOBILE, newUser, openChat, screenshot,
   send,
   startSession, stopSession,
 } from './helpers/browser.mjs';
@@ -35,17 +35,18 @@ test('list → chat → back on a phone', { timeout: 60_000 }, async () => {
   // The list is the whole screen; the conversation is off screen.
   await expectVisible(sidebar);
   await expectHidden(chat);
-  await expectText(entry(p, 'user', 'alice').locator('.item-sub'), 'online');
-  await assertTapSize(entry(p, 'user', 'alice'), 'a list entry');
+  await assertTapSize(p.locator('#search'), 'the search box');
   await assertTapSize(p.locator('#new-room'), 'the new-room button');
   await assertTapSize(p.locator('#search-link'), 'the search link');
   const listBox = await sidebar.boundingBox();
   assert.equal(Math.round(listBox.width), MOBILE.width, 'the list fills the width');
 
-  // A message from Alice shows as a badge on the phone.
-  await entry(alice.page, 'user', 'bob').click();
+  // A message from Alice shows as a list entry with a badge on the phone.
+  await openChat(alice.page, 'bob');
   await send(alice.page, 'Ping from the desktop');
   await expectText(entry(p, 'user', 'alice').locator('.badge'), '1');
+  await expectCount(entry(p, 'user', 'alice').locator('.presence-dot.online'), 1);
+  await assertTapSize(entry(p, 'user', 'alice'), 'a list entry');
   await screenshot(p, 'main-list-mobile');
 
   // Tap: the conversation covers the list.
@@ -63,6 +64,13 @@ test('list → chat → back on a phone', { timeout: 60_000 }, async () => {
   await p.locator('#composer button[type="submit"]').tap();
   await expectVisible(message(alice.page, 'Pong from the phone'));
   await expectText(message(p, 'Pong from the phone').locator('.receipt'), '✓✓');
+  // No permanent button beside each message on a phone (a long press or a swipe instead).
+  const actions = p.locator('#message-list .msg .msg-actions');
+  assert.ok((await actions.count()) > 0, 'the actions are there, for keyboards and screen readers');
+  for (const bar of await actions.all()) {
+    const box = await bar.boundingBox();
+    assert.ok(box && box.width <= 1 && box.height <= 1, `message actions take no room on a phone: ${JSON.stringify(box)}`);
+  }
   await screenshot(p, 'main-private-chat-mobile');
 
   // The back button returns to the list, where the entry is no longer unread.
@@ -93,7 +101,7 @@ test('dark mode follows the system', { timeout: 60_000 }, async () => {
   const p = dark.page;
   const background = await p.locator('#sidebar').evaluate((n) => getComputedStyle(n).backgroundColor);
   assert.equal(background, 'rgb(23, 33, 43)', 'the dark palette applies');
-  await entry(p, 'user', 'alice').click();
+  await openChat(p, 'alice');
   await send(p, 'Hello from the dark side');
   await expectText(message(p, 'Hello from the dark side').locator('.receipt'), '✓');
   await screenshot(p, 'dark-chat-desktop');

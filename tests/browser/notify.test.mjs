@@ -1,13 +1,15 @@
 // Browser notifications: never requested on page load, only from the visible button; once
-// allowed, messages in chats not in view (global `notify` and `room_notify` events) show one,
-// and clicking it opens that chat. The Notification API is replaced by a recorder, since a
-// headless browser shows nothing. Also: the filter box and opening chats with the keyboard.
+// allowed, messages in chats not in view (the global `notify` and `activity` events) show
+// one, following each conversation's notification level (muted: none; mentions only: a
+// mention still notifies), and clicking one opens that chat. The Notification API is replaced
+// by a recorder, since a headless browser shows nothing. Also: the search box narrowing the
+// chat list, and opening chats with the keyboard.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, eventually, expectHidden, expectText, expectVisible, message, newUser, send,
-  startSession, stopSession,
+  assertNoProblems, createRoom, entry, eventually, expectCount, expectHidden, expectText, expectVisible, message, newUser,
+  openChat, send, startSession, stopSession,
 } from './helpers/browser.mjs';
 
 let server;
@@ -46,11 +48,22 @@ function recordNotifications() {
   window.__notifications = record;
 }
 
+/** Runs in the page before its scripts: every frame its WebSockets send is kept. */
+function recordSentFrames() {
+  window.__sentFrames = [];
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function recorded(data) {
+    window.__sentFrames.push(String(data));
+    return send.call(this, data);
+  };
+}
+
 const shown = (page) => page.evaluate(() => window.__notifications.shown.map(({ title, body, tag }) => ({ title, body, tag })));
 
 test('notifications need the button, then announce chats not in view', { timeout: 60_000 }, async () => {
   const alice = await newUser(browser, server, 'alice');
   await alice.context.addInitScript(recordNotifications);
+  await alice.context.addInitScript(recordSentFrames);
   await alice.page.reload();
   const bob = await newUser(browser, server, 'bob');
   const a = alice.page;
@@ -61,7 +74,7 @@ test('notifications need the button, then announce chats not in view', { timeout
   assert.equal(await a.evaluate(() => window.__notifications.asked), 0, 'permission is never requested on load');
 
   // Bob writes before Alice allowed anything: a badge, no notification.
-  await entry(b, 'user', 'alice').click();
+  await openChat(b, 'alice');
   await send(b, 'First, unannounced');
   await expectText(entry(a, 'user', 'bob').locator('.badge'), '1');
   assert.deepEqual(await shown(a), []);
@@ -77,12 +90,7 @@ test('notifications need the button, then announce chats not in view', { timeout
   ]));
 
   // A room message while Alice looks elsewhere.
-  await b.locator('#new-room').click();
-  await b.locator('#room-name').fill('Plans');
-  await b.locator('#room-create').click();
-  await b.locator('#members-button').click();
-  await b.getByRole('button', { name: 'Add alice to the room' }).click();
-  await b.keyboard.press('Escape');
+  await createRoom(b, 'Plans', { members: ['alice'] });
   await expectVisible(entry(a, 'room', 'Plans'));
   await send(b, 'Room news');
   await expectText(entry(a, 'room', 'Plans').locator('.badge'), '1');
@@ -110,15 +118,31 @@ test('notifications need the button, then announce chats not in view', { timeout
   await setHidden(a, true);
   await send(b, 'While the tab was hidden');
   await expectVisible(message(a, 'While the tab was hidden'));
-  await a.waitForFunction(() => document.title === '(1) MyChat');
+  await eventually(async () => assert.equal(await a.title(), '(1) MyChat'));
   await eventually(async () => assert.equal((await shown(a)).at(-1).body, 'While the tab was hidden'));
-  await new Promise((resolve) => setTimeout(resolve, 600)); // longer than the mark-read debounce
+  // Nothing was reported read. Synchronised on the page's own order of events: once an
+  // IntersectionObserver of ours has seen the message (the app's, created earlier, was told
+  // first in the same rendering step), a page timer longer than the app's read-report delay
+  // (reads.js, 250 ms) fires after the app's would have; then the frames the page sent are
+  // read from the recorder.
+  const hiddenMessage = message(a, 'While the tab was hidden');
+  await hiddenMessage.evaluate((node) => new Promise((resolve) => {
+    const io = new IntersectionObserver(() => {
+      io.disconnect();
+      setTimeout(resolve, 400);
+    });
+    io.observe(node);
+  }));
+  const hiddenId = Number(await hiddenMessage.getAttribute('data-id'));
+  const reads = () => a.evaluate(() => window.__sentFrames.map((f) => JSON.parse(f)).filter((f) => f.type === 'read'));
+  assert.deepEqual((await reads()).filter((f) => f.up_to >= hiddenId), [], 'no read position sent for it while hidden');
   const unread = await a.evaluate(async () => (await fetch(`/api/unread/${document.body.dataset.userId}`)).json());
   assert.deepEqual(Object.values(unread), [1], 'the server still counts it unread');
   await expectText(message(b, 'While the tab was hidden').locator('.receipt'), '✓');
-  // Back in view: read at once.
+  // Back in view: read at once, up to that message.
   await setHidden(a, false);
   await expectText(message(b, 'While the tab was hidden').locator('.receipt'), '✓✓');
+  assert.deepEqual((await reads()).filter((f) => f.up_to >= hiddenId).map((f) => f.up_to), [hiddenId]);
   await a.waitForFunction(() => document.title === 'MyChat');
 
   assertNoProblems(alice.problems);
@@ -136,22 +160,31 @@ async function setHidden(page, hidden) {
   }, hidden);
 }
 
-test('the filter box and the keyboard reach every chat', { timeout: 60_000 }, async () => {
+test('the search box narrows the chat list; the keyboard reaches every chat', { timeout: 60_000 }, async () => {
   const carol = await newUser(browser, server, 'carol');
   const c = carol.page;
-  const filter = c.locator('#filter');
-  await expectVisible(entry(c, 'user', 'alice'));
-  await filter.fill('ALI');
-  await expectHidden(entry(c, 'user', 'bob'));
-  await expectVisible(entry(c, 'user', 'alice'));
-  await filter.fill('zzz');
-  await expectText(c.locator('#user-list .list-empty'), 'Nothing matches.');
-  await filter.press('Escape');
-  assert.equal(await filter.inputValue(), '');
-  await expectVisible(entry(c, 'user', 'bob'));
+  // Alice and Bob write to Carol, so both are in her list.
+  for (const name of ['alice', 'bob']) {
+    const other = await newUser(browser, server, `${name}2`);
+    await openChat(other.page, 'carol');
+    await send(other.page, `hi from ${name}`);
+    await expectVisible(entry(c, 'user', `${name}2`));
+    await other.context.close();
+  }
+  const search = c.locator('#search');
+  await search.fill('ALI');
+  await expectHidden(entry(c, 'user', 'bob2'));
+  await expectVisible(entry(c, 'user', 'alice2'));
+  await search.fill('zzz');
+  await expectText(c.locator('#chat-list .list-empty'), 'No chats match.');
+  await expectText(c.locator('#search-results .list-empty'), 'Nothing found.');
+  await search.press('Escape');
+  assert.equal(await search.inputValue(), '');
+  await expectVisible(entry(c, 'user', 'bob2'));
+  await expectHidden(c.locator('#search-results'));
 
-  // Tab from the filter reaches the list; Enter opens the focused entry.
-  await filter.focus();
+  // Tab from the search box reaches the list; Enter opens the focused entry.
+  await search.focus();
   await c.keyboard.press('Tab');
   assert.equal(await c.evaluate(() => document.activeElement.id), 'new-room');
   await c.keyboard.press('Tab');
@@ -159,8 +192,14 @@ test('the filter box and the keyboard reach every chat', { timeout: 60_000 }, as
   const outline = await c.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(outline, 'none', 'the focused entry shows a focus ring');
   await c.keyboard.press('Enter');
-  await expectText(c.locator('#chat-title'), 'alice');
+  await expectText(c.locator('#chat-title'), 'bob2');
   assert.equal(await c.evaluate(() => document.activeElement.id), 'composer-input', 'typing can start at once');
+  // Down from the search box goes to the first result.
+  await search.fill('alice');
+  await expectVisible(entry(c, 'user', 'alice2'));
+  await search.press('ArrowDown');
+  assert.equal(await c.evaluate(() => document.activeElement.dataset.id), await entry(c, 'user', 'alice2').getAttribute('data-id'));
+  await search.fill('');
 
   // Escape closes a dialog and gives focus back to what opened it.
   await c.locator('#new-room').focus();

@@ -1,11 +1,12 @@
-// Two people in two browser contexts: live delivery both ways, unread badges and the tab
-// title, read receipts (✓ then ✓✓), the single-conversation page, user search, and presence
+// Two people in two browser contexts: the first contact through the search box, live
+// delivery both ways, the chat list's entry with its badge and the tab title, read receipts
+// (✓ then ✓✓), the single-conversation page, the server-rendered search page, and presence
 // when one of them leaves.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, expectCount, expectHidden, expectText, expectVisible, message, newUser,
+  assertNoProblems, entry, expectCount, expectHidden, expectText, expectVisible, message, newUser, openChat,
   screenshot, send,
   startSession, stopSession,
 } from './helpers/browser.mjs';
@@ -26,12 +27,13 @@ after(() => stopSession({ server, browser }));
 test('messages arrive live both ways, with unread badges and read receipts', { timeout: 60_000 }, async () => {
   const a = alice.page;
   const b = bob.page;
-  // Presence: each sees the other online.
-  await expectText(entry(a, 'user', 'bob').locator('.item-sub'), 'online');
-  await expectText(entry(b, 'user', 'alice').locator('.item-sub'), 'online');
+  // Nobody has talked yet: the chat lists are empty (not every registered user).
+  await expectText(a.locator('#chat-list .list-empty'), 'No chats yet. Find people with the search box, or create a room with +.');
+  await expectCount(entry(b, 'user', 'alice'), 0);
 
-  await entry(a, 'user', 'bob').click();
-  await expectText(a.locator('#chat-title'), 'bob');
+  // Alice finds Bob with the search box; he is online.
+  await openChat(a, 'bob');
+  await expectText(a.locator('#chat-subtitle'), 'online');
   await send(a, 'Hello Bob!');
   const first = message(a, 'Hello Bob!');
   await expectVisible(first);
@@ -39,8 +41,13 @@ test('messages arrive live both ways, with unread badges and read receipts', { t
   await expectText(first.locator('.receipt'), '✓');
   assert.match(await first.getAttribute('data-id'), /^\d+$/);
 
-  // Bob is not in the conversation: a badge and the tab title count it.
+  // Bob is not in the conversation: Alice appears in his list, online, with the message as
+  // its preview; a badge and the tab title count it.
   await expectText(entry(b, 'user', 'alice').locator('.badge'), '1');
+  await expectText(entry(b, 'user', 'alice').locator('.item-sub'), 'Hello Bob!');
+  await expectCount(entry(b, 'user', 'alice').locator('.presence-dot.online'), 1);
+  // Alice's own list has Bob, with her message as "You: …".
+  await expectText(entry(a, 'user', 'bob').locator('.item-sub'), 'You: Hello Bob!');
   await eventuallyTitle(b, '(1) MyChat');
   await send(a, 'Are you there?');
   await expectText(entry(b, 'user', 'alice').locator('.badge'), '2');
@@ -86,16 +93,22 @@ test('messages arrive live both ways, with unread badges and read receipts', { t
   assertNoProblems(bob.problems);
 });
 
-test('the single-conversation page and user search work', { timeout: 60_000 }, async () => {
+test('the single-conversation page and the server-rendered search work', { timeout: 60_000 }, async () => {
   const aliceId = await alice.page.evaluate(() => document.body.dataset.userId);
   const page = await bob.context.newPage();
   const { watchProblems } = await import('./helpers/browser.mjs');
   const problems = watchProblems(page);
 
-  // Search (server-rendered), linked from the main view.
+  // The header's search link goes to the in-app search box (it is the /search page's link
+  // for browsers without script).
   await page.goto('/index');
+  assert.equal(await page.locator('#search-link').getAttribute('href'), '/search');
   await page.locator('#search-link').click();
-  await page.waitForURL('**/search');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'search');
+  assert.equal(new URL(page.url()).pathname, '/index', 'no page change');
+
+  // The server-rendered search page still works.
+  await page.goto('/search');
   await page.locator('#q').fill('ali');
   await page.locator('#q').press('Enter');
   const result = page.locator('.search-result a', { hasText: 'alice' });
@@ -119,10 +132,11 @@ test('the single-conversation page and user search work', { timeout: 60_000 }, a
 });
 
 test('presence follows people leaving', { timeout: 60_000 }, async () => {
-  await expectText(entry(alice.page, 'user', 'bob').locator('.item-sub'), 'online');
+  await expectCount(entry(alice.page, 'user', 'bob').locator('.presence-dot.online'), 1);
   await expectText(alice.page.locator('#chat-subtitle'), 'online');
   await bob.context.close();
-  await expectText(entry(alice.page, 'user', 'bob').locator('.item-sub'), 'offline');
+  await expectCount(entry(alice.page, 'user', 'bob').locator('.presence-dot.online'), 0);
+  await expectCount(entry(alice.page, 'user', 'bob').locator('.presence-dot'), 1);
   await expectText(alice.page.locator('#chat-subtitle'), 'offline');
   assertNoProblems(alice.problems);
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, expectHidden, expectText, expectVisible, message, newUser, send,
+  assertNoProblems, entry, expectCount, expectHidden, expectText, expectVisible, message, newUser, openChat, send,
   startSession, stopSession,
 } from './helpers/browser.mjs';
 
@@ -37,8 +37,8 @@ test('after a server restart both tabs reconnect and catch up without gaps or du
   const bob = await newUser(browser, server, 'bob');
   const a = alice.page;
   const b = bob.page;
-  await entry(a, 'user', 'bob').click();
-  await entry(b, 'user', 'alice').click();
+  await openChat(a, 'bob');
+  await openChat(b, 'alice');
   await send(a, 'before the restart');
   await expectVisible(message(b, 'before the restart'));
   await expectHidden(a.locator('#connection-banner'));
@@ -78,8 +78,9 @@ test('after a server restart both tabs reconnect and catch up without gaps or du
     await assertNoDuplicates(page);
   }
   // The lists came back too (presence was fetched again).
-  await expectText(entry(a, 'user', 'bob').locator('.item-sub'), 'online');
-  await expectText(entry(b, 'user', 'alice').locator('.item-sub'), 'online');
+  await expectCount(entry(a, 'user', 'bob').locator('.presence-dot.online'), 1);
+  await expectCount(entry(b, 'user', 'alice').locator('.presence-dot.online'), 1);
+  await expectText(a.locator('#chat-subtitle'), 'online');
 
   // A reload shows the same conversation: nothing was stored twice.
   await a.reload();

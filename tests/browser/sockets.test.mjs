@@ -1,12 +1,12 @@
 // The sockets the app opens: one /ws/global/{me} per tab (never the seed's /ws/status), one
 // conversation socket at a time (the previous one closes on switching), and the global
-// socket answers the server's {"type":"ping"} with {"type":"pong"}. Room frames are
-// JSON: {"text": ..., "reply_to": {"id": ...}}.
+// socket answers the server's {"type":"ping"} with {"type":"pong"}. Messages go as typed
+// frames: {"type": "message", "text": ..., "reply_to": {"id": ...}, "client_id": ...}.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, eventually, expectText, expectVisible, message, newUser, openPerson,
+  assertNoProblems, createRoom, entry, eventually, expectVisible, message, newUser, openChat, openPerson,
   register, send,
   startSession, stopSession,
 } from './helpers/browser.mjs';
@@ -40,18 +40,12 @@ test('one global socket, one conversation socket at a time, pings answered', { t
   a.on('websocket', (ws) => sockets.push(ws));
 
   await register(a, 'alice');
-  await expectText(entry(a, 'user', 'bob').locator('.item-sub'), 'online');
-  await bob.page.locator('#new-room').click();
-  await bob.page.locator('#room-name').fill('Lobby');
-  await bob.page.locator('#room-create').click();
-  await bob.page.locator('#members-button').click();
-  await bob.page.getByRole('button', { name: 'Add alice to the room' }).click();
-  await bob.page.keyboard.press('Escape');
+  await createRoom(bob.page, 'Lobby', { members: ['alice'] });
   await expectVisible(entry(a, 'room', 'Lobby'));
 
   // Open a chat, then the room, then the chat again.
   const aliceId = await a.evaluate(() => document.body.dataset.userId);
-  await entry(a, 'user', 'bob').click();
+  await openChat(a, 'bob');
   await send(a, 'hi');
   await expectVisible(message(a, 'hi'));
   await entry(a, 'room', 'Lobby').click();
@@ -67,7 +61,10 @@ test('one global socket, one conversation socket at a time, pings answered', { t
   await original.locator('.reply-button').click();
   await send(a, 'a reply');
   await expectVisible(message(a, 'a reply'));
-  assert.deepEqual(sent.filter((f) => f.type === 'message'), [{ type: 'message', text: 'a reply', reply_to: { id: originalId } }]);
+  const frames = sent.filter((f) => f.type === 'message');
+  assert.equal(frames.length, 1, JSON.stringify(frames));
+  assert.match(frames[0].client_id, /^[0-9a-f]{24}$/, 'a client-chosen id makes a resend idempotent');
+  assert.deepEqual(frames[0], { type: 'message', text: 'a reply', reply_to: { id: originalId }, client_id: frames[0].client_id });
   await entry(a, 'user', 'bob').click();
   await expectVisible(message(a, 'hi'));
 

@@ -1,11 +1,13 @@
 // Names, messages, room names and descriptions full of HTML and script render as the text
-// they are, everywhere they appear: lists, headers, bubbles, quotes, the reply bar, dialogs,
-// notices, the search page and the single-conversation page. Nothing runs.
+// they are, everywhere they appear: the chat list and its previews, search results, headers,
+// bubbles, quotes, the reply bar, dialogs, notices, the search page and the
+// single-conversation page. Nothing runs. Links are made only of http, https and mailto
+// addresses; formatting marks (*bold*, _italic_, `code`) are the only markup.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, entry, expectHidden, expectText, expectVisible, message, newUser, send,
+  assertNoProblems, entry, expectHidden, expectText, expectVisible, message, newUser, openChat, send,
   watchProblems,
   startSession, stopSession,
 } from './helpers/browser.mjs';
@@ -47,16 +49,21 @@ test('hostile names, messages and rooms render as plain text', { timeout: 90_000
   const e = evil.page;
   const v = victim.page;
 
-  // The name, in the list and in the conversation header.
-  await expectText(entry(v, 'user', 'onerror').locator('.item-name'), EVIL_NAME);
+  // The name, in search results and in the header.
+  await v.locator('#search').fill('onerror');
+  await expectText(v.locator('#people-results .item-name'), EVIL_NAME);
+  await v.locator('#search').fill('');
   await expectText(e.locator('#me-name'), EVIL_NAME);
 
   // Private messages.
-  await entry(e, 'user', 'victim').click();
+  await openChat(e, 'victim');
   for (const text of EVIL_MESSAGES) {
     await send(e, text);
     await expectVisible(message(e, text));
   }
+  // The chat list: the name and the preview, as text.
+  await expectText(entry(v, 'user', 'onerror').locator('.item-name'), EVIL_NAME);
+  await expectText(entry(v, 'user', 'onerror').locator('.item-sub'), EVIL_MESSAGES.at(-1));
   await entry(v, 'user', 'onerror').click();
   await expectText(v.locator('#chat-title'), EVIL_NAME);
   await expectText(v.locator('#message-list .msg').last().locator('.text'), EVIL_MESSAGES.at(-1));
@@ -69,10 +76,9 @@ test('hostile names, messages and rooms render as plain text', { timeout: 90_000
   await e.locator('#room-description').fill(EVIL_DESCRIPTION);
   await e.locator('#room-create').click();
   await expectText(e.locator('#chat-title'), EVIL_ROOM);
-  await e.locator('#members-button').click();
+  await expectText(e.locator('#members-room-name'), EVIL_ROOM);
   await e.getByRole('button', { name: 'Add victim to the room' }).click();
   await expectVisible(e.locator('#member-list .member', { hasText: 'victim' }));
-  await expectText(e.locator('#members-room-name'), EVIL_ROOM);
   await e.keyboard.press('Escape');
   await send(e, EVIL_MESSAGES[1]);
 
@@ -117,6 +123,7 @@ test('hostile names, messages and rooms render as plain text', { timeout: 90_000
   await page.close();
 
   // Deleting the room: the notice names it as text.
+  await e.locator('#chat-menu-button').click();
   await e.locator('#delete-room-button').click();
   await expectText(e.locator('#delete-room-name'), EVIL_ROOM);
   await e.locator('#delete-confirm').click();

@@ -141,12 +141,14 @@ fn sessions_and_users_survive_a_restart() {
 
 #[test]
 fn expired_sessions_are_refused_and_removed() {
-    let mut server = Server::start(&["--session-idle", "1s"]);
+    // Wide margins both ways: the first use comes well within 3 s of the login, and the
+    // second after 6 s, past the limit however slow the machine.
+    let mut server = Server::start(&["--session-idle", "3s"]);
     let mut client = server.client();
     client.register("gina", "gina-password");
     server.client().register("hal", "hal-password");
     assert_eq!(client.get("/api/me").status, 200);
-    std::thread::sleep(Duration::from_millis(2200));
+    std::thread::sleep(Duration::from_secs(6));
     assert_eq!(client.get("/api/me").status, 401, "idle longer than --session-idle");
     // Hal's session was never used again; the housekeeping at start-up removes it from the file.
     server.restart();
@@ -159,15 +161,16 @@ fn expired_sessions_are_refused_and_removed() {
 
 #[test]
 fn sessions_end_at_their_lifetime_however_busy() {
-    let server = Server::start(&["--session-lifetime", "2s"]);
+    // Used every second (never idle), yet it ends at its lifetime. Wide margins: the uses
+    // fall in the first half of the 6 s lifetime, the refusal comes after twice that.
+    let server = Server::start(&["--session-lifetime", "6s", "--session-idle", "1d"]);
     let mut client = server.client();
     client.register("ursula", "ursula-password");
     for _ in 0..3 {
         assert_eq!(client.get("/api/me").status, 200, "in use and within its lifetime");
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_secs(1));
     }
-    // Ages are whole seconds, and a session lives while its age is at most the lifetime.
-    std::thread::sleep(Duration::from_millis(2000));
+    std::thread::sleep(Duration::from_secs(9));
     assert_eq!(client.get("/api/me").status, 401, "past --session-lifetime");
 }
 

@@ -35,25 +35,56 @@ fn bad_arguments_exit_2_with_a_reason() {
     }
 }
 
-#[test]
-fn environment_variables_configure_the_server() {
-    let data = TempDir::new("env");
-    let child = Command::new(env!("CARGO_BIN_EXE_mychat"))
+/// Starts the binary configured only by environment variables; returns its stderr lines as
+/// they come, and its pid.
+fn start_with_env(data: &TempDir, log: &str) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mychat"))
         .env("MYCHAT_ADDR", "127.0.0.1:0")
         .env("MYCHAT_DATA_DIR", data.path())
-        .env("MYCHAT_LOG", "info")
+        .env("MYCHAT_LOG", log)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id();
-    let output = std::thread::spawn(move || child.wait_with_output().unwrap());
-    assert!(eventually(std::time::Duration::from_secs(10), || data.path().join("users.db").exists()));
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    unsafe_free_kill(pid, "TERM");
-    let output = output.join().unwrap();
-    assert!(output.status.success(), "SIGTERM exits 0");
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(log.contains("serving http://127.0.0.1:"), "{log}");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+/// Stops the child with SIGTERM; its exit code and every line it wrote.
+fn stop(mut child: std::process::Child, lines: std::sync::mpsc::Receiver<String>) -> (Option<i32>, String) {
+    unsafe_free_kill(child.id(), "TERM");
+    let status = child.wait().unwrap();
+    (status.code(), lines.into_iter().collect::<Vec<_>>().join("\n"))
+}
+
+#[test]
+fn environment_variables_configure_the_server() {
+    // MYCHAT_LOG=debug shows debug lines (the default, info, does not).
+    let data = TempDir::new("env");
+    let (child, lines) = start_with_env(&data, "debug");
+    let mut seen = Vec::new();
+    let timeout = std::time::Duration::from_secs(20);
+    while !seen.iter().any(|l: &String| l.contains("serving http://127.0.0.1:")) {
+        seen.push(lines.recv_timeout(timeout).expect("the server says where it serves"));
+    }
+    let (code, rest) = stop(child, lines);
+    assert_eq!(code, Some(0), "SIGTERM exits 0");
+    let log = seen.join("\n") + &rest;
+    assert!(log.contains("DEBUG") && log.contains("hub running"), "debug lines with MYCHAT_LOG=debug:\n{log}");
+    assert!(data.path().join("users.db").exists(), "MYCHAT_DATA_DIR was used");
+    // MYCHAT_LOG=warn hides the info lines, the address among them.
+    let quiet = TempDir::new("env-quiet");
+    let (child, lines) = start_with_env(&quiet, "warn");
+    assert!(eventually(timeout, || quiet.path().join("mychat.lock").exists() && quiet.path().join("rooms.db").exists()));
+    let (code, log) = stop(child, lines);
+    assert_eq!(code, Some(0));
+    assert!(!log.contains("serving") && !log.contains("INFO"), "no info lines with MYCHAT_LOG=warn:\n{log}");
 }
 
 #[test]

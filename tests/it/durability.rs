@@ -123,6 +123,32 @@ fn sigkill_at_random_moments_loses_no_acknowledged_message() {
     verify(server.data.path(), &acked);
 }
 
+/// An acknowledgement sent before its commit would be lost by a kill right after it arrives:
+/// kill the server the moment any client sees a new echo, many times, with `--durability full`
+/// (a commit then waits for the disk, which widens that window), and every echoed message
+/// must be there after each restart.
+#[test]
+fn a_kill_right_after_an_echo_loses_nothing_acknowledged() {
+    let mut server = Server::start(&["--rate-limits", "off", "--durability", "full"]);
+    let load = Load::start(&server, 8);
+    for round in 0..8 {
+        let before = load.count();
+        assert!(eventually(Duration::from_secs(20), || load.count() > before + 5), "round {round}: load flows");
+        let seen = load.count();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while load.count() == seen && Instant::now() < deadline {
+            std::hint::spin_loop();
+        }
+        server.kill();
+        let acked = load.acked.lock().unwrap().clone();
+        server.start_again();
+        verify(server.data.path(), &acked);
+    }
+    let acked = load.finish();
+    assert_eq!(server.stop(), Some(0));
+    verify(server.data.path(), &acked);
+}
+
 #[test]
 fn sigterm_under_load_loses_nothing() {
     let mut server = Server::start(&["--rate-limits", "off"]);

@@ -91,24 +91,41 @@ fn registrations_per_address_are_limited_and_rate_limits_can_be_switched_off() {
 fn messages_are_limited_per_user_across_sockets() {
     let server = Server::start(&[]);
     let (alice, a) = user(&server, "alice");
-    let (_bob, b) = user(&server, "bob");
+    let (mut bob, b) = user(&server, "bob");
     let mut tabs: Vec<Ws> = (0..4).map(|_| alice.ws(&format!("/ws/{a}/{b}"))).collect();
-    for tab in &mut tabs {
+    for (t, tab) in tabs.iter_mut().enumerate() {
         for i in 0..19 {
-            tab.send(&format!("m{i}"));
+            tab.send(&format!("tab{t}-m{i}"));
         }
     }
-    let mut refused = 0;
-    for tab in &mut tabs {
-        while let Some(frame) = tab.try_recv(Duration::from_millis(700)) {
+    // Every tab hears every accepted message (they all show the conversation), and its own
+    // refusals; count on the first tab what was accepted, and each tab's refusals.
+    let (mut refused, mut accepted) = (0, std::collections::HashSet::new());
+    for (t, tab) in tabs.iter_mut().enumerate() {
+        let mut answered = 0;
+        while answered < 19 {
+            let frame = tab.recv_where(10 * SECOND, |f| f["type"] == "error" || f["type"] == "message").unwrap();
             if frame["type"] == "error" {
                 refused += 1;
+                answered += 1;
+            } else {
+                let text = frame["text"].as_str().unwrap().to_string();
+                if text.starts_with(&format!("tab{t}-")) {
+                    answered += 1;
+                }
+                accepted.insert(text);
             }
         }
     }
     // Each tab stays under its own limit (20 at once); together they exceed the user's (40,
     // then 20 a second): 76 sent, so at least 10 refused unless they took over 1.3 s.
     assert!(refused >= 10, "the per-user limit refused {refused} of 76");
+    assert_eq!(refused + accepted.len(), 76);
+    // Refused ones were not stored: the history holds exactly the accepted ones.
+    let history = bob.get_json(&format!("/api/history/{b}/{a}?limit=200"));
+    let stored: std::collections::HashSet<String> =
+        history.as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_string()).collect();
+    assert_eq!(stored, accepted);
 }
 
 #[test]

@@ -57,7 +57,7 @@ fn legacy_data_migrates_in_place_and_nothing_is_lost() {
     assert_eq!(count(&rooms, "room_messages"), 6);
     let users = open_db(dir, "users.db");
     assert_eq!(count(&users, "users"), 3);
-    for (db, file, latest) in [(&users, "users.db", 3), (&chat, "chathistory.db", 2), (&rooms, "rooms.db", 3)] {
+    for (db, file, latest) in [(&users, "users.db", 5), (&chat, "chathistory.db", 3), (&rooms, "rooms.db", 3)] {
         let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, latest, "{file}");
         let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();

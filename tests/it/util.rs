@@ -81,10 +81,23 @@ pub struct Server {
     log: Arc<Mutex<Vec<String>>>,
 }
 
+/// Options the suite's servers get unless a test passes its own: anyone may register, as on
+/// the original app (tests register their users through the form). The registration tests
+/// (`admin.rs`) start servers with `Server::start_in_mode`, which passes no such default.
+const SUITE_DEFAULTS: [&str; 2] = ["--registration", "open"];
+
 impl Server {
-    /// A server with a fresh, empty data directory.
+    /// A server with a fresh, empty data directory (open registration, see [`SUITE_DEFAULTS`]).
     pub fn start(args: &[&str]) -> Server {
         Server::start_in(Arc::new(TempDir::new("data")), args)
+    }
+
+    /// A server with a fresh data directory and exactly `args`: the registration mode is the
+    /// server's own default unless `args` sets it.
+    pub fn start_in_mode(data: Arc<TempDir>, args: &[&str]) -> Server {
+        let mut args: Vec<&str> = args.to_vec();
+        args.push("--suite-defaults=off");
+        Server::start_in(data, &args)
     }
 
     /// A server on the original app's data files.
@@ -101,12 +114,16 @@ impl Server {
     /// Starts the binary; on failure returns what it printed.
     pub fn try_start(data: Arc<TempDir>, addr: &str, args: &[&str]) -> Result<Server, String> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        // `--suite-defaults=off` is ours, not the server's: it leaves SUITE_DEFAULTS out.
+        let defaults = !args.iter().any(|a| a == "--suite-defaults=off" || a == "--registration");
+        let given: Vec<&String> = args.iter().filter(|a| *a != "--suite-defaults=off").collect();
         let mut child = server_command()
             .arg("--addr")
             .arg(addr)
             .arg("--data-dir")
             .arg(data.path())
-            .args(&args)
+            .args(if defaults { &SUITE_DEFAULTS[..] } else { &[] })
+            .args(given)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -314,11 +331,26 @@ pub struct Client {
     /// Sent as `Origin` on every request when set.
     pub origin: Option<String>,
     pub extra_headers: Vec<(String, String)>,
+    /// Connects from this loopback address (e.g. 127.0.0.2) to play another client or proxy.
+    pub from: Option<std::net::Ipv4Addr>,
 }
 
 impl Client {
     pub fn new(addr: SocketAddr) -> Client {
-        Client { addr, cookies: HashMap::new(), origin: None, extra_headers: Vec::new() }
+        Client { addr, cookies: HashMap::new(), origin: None, extra_headers: Vec::new(), from: None }
+    }
+
+    fn connect(&self) -> TcpStream {
+        match self.from {
+            None => TcpStream::connect(self.addr).unwrap(),
+            Some(from) => {
+                use socket2::{Domain, Socket, Type};
+                let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+                socket.bind(&SocketAddr::from((from, 0)).into()).unwrap();
+                socket.connect(&self.addr.into()).unwrap();
+                socket.into()
+            }
+        }
     }
 
     pub fn cookie_header(&self) -> String {
@@ -330,7 +362,7 @@ impl Client {
     }
 
     pub fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
-        let mut stream = TcpStream::connect(self.addr).unwrap();
+        let mut stream = self.connect();
         stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
         if !self.cookies.is_empty() {
@@ -418,7 +450,11 @@ impl Client {
         if let Some(origin) = &self.origin {
             request.headers_mut().insert("Origin", origin.parse().unwrap());
         }
-        let stream = TcpStream::connect(self.addr).unwrap();
+        for (name, value) in &self.extra_headers {
+            let name = tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+            request.headers_mut().insert(name, value.parse().unwrap());
+        }
+        let stream = self.connect();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         match tungstenite::client::client(request, stream) {
             Ok((socket, _)) => Ok(Ws { socket }),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
+    Floor,
     Idle,
     Room,
     RoomMax,
@@ -20,7 +21,8 @@ pub enum Scenario {
 
 impl Scenario {
     /// `all`, in the order it runs.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
+        Scenario::Floor,
         Scenario::Idle,
         Scenario::Room,
         Scenario::RoomMax,
@@ -35,6 +37,7 @@ impl Scenario {
 
     pub fn name(self) -> &'static str {
         match self {
+            Scenario::Floor => "floor",
             Scenario::Idle => "idle",
             Scenario::Room => "room",
             Scenario::RoomMax => "room-max",
@@ -150,6 +153,7 @@ mychat-bench — load generator for MyChat: real sockets, figures printed, nothi
 Usage: mychat-bench [OPTIONS] [SCENARIO...]
 
 Scenarios (default: all, in this order):
+  floor      no server: this machine's CPU for a bare loopback send, the room's shape
   idle       N authenticated idle WebSockets; server RSS before/after, per socket
   room       a room of M members, S senders at an offered rate: deliveries/s, latency, loss
   room-max   the same room, each sender keeping W messages in flight: max deliveries/s

@@ -60,7 +60,11 @@ fn users_needed(opts: &Options, scenario: Scenario) -> usize {
         Scenario::Private => 2 * opts.private_pairs,
         Scenario::Storm => opts.storm_users,
         Scenario::Http => opts.http_conns,
-        Scenario::Startup | Scenario::AbuseSilent | Scenario::AbuseLogins | Scenario::AbuseLockout => 0,
+        Scenario::Floor
+        | Scenario::Startup
+        | Scenario::AbuseSilent
+        | Scenario::AbuseLogins
+        | Scenario::AbuseLockout => 0,
     }
 }
 
@@ -137,6 +141,7 @@ fn run(opts: &Options) -> Result<(), String> {
             Scenario::Storm => vec![scenarios::storm::run(&mut ctx)],
             Scenario::Http => scenarios::http::run(&mut ctx),
             Scenario::Startup => vec![scenarios::startup::run(&mut ctx)],
+            Scenario::Floor => vec![scenarios::floor::run(&mut ctx)],
             Scenario::AbuseSilent => vec![scenarios::abuse::silent(&mut ctx)],
             Scenario::AbuseLogins => vec![scenarios::abuse::logins(&mut ctx)],
             Scenario::AbuseLockout => vec![scenarios::abuse::lockout(&mut ctx)],

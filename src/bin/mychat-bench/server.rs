@@ -31,6 +31,8 @@ impl Launch {
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(["--rate-limits", "off", "--log", &self.log])
+            // The scenarios register their users themselves, as on the original app.
+            .args(["--registration", "open"])
             .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

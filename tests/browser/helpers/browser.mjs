@@ -100,7 +100,8 @@ export async function register(page, name, password = PASSWORD) {
     page.waitForURL('**/index'),
     page.locator('#register button[type="submit"]').click(),
   ]);
-  await page.locator('#user-list > li').first().waitFor();
+  // The chat list is loaded: its entries, or the note that there are none yet.
+  await page.locator('#chat-list > li').first().waitFor();
 }
 
 /** A person who registered and sees the app. */
@@ -110,10 +111,43 @@ export async function newUser(browser, server, name, options) {
   return { ...person, name };
 }
 
-/** The sidebar entry of a user or room, by visible name. */
+/** The chat list's entry of a person or room, by visible name. */
 export function entry(page, kind, name) {
-  const list = kind === 'user' ? '#user-list' : '#room-list';
-  return page.locator(`${list} .list-item`).filter({ has: page.locator('.item-name', { hasText: name }) });
+  return page.locator(`#chat-list .list-item[data-kind="${kind}"]`).filter({ has: page.locator('.item-name', { hasText: name }) });
+}
+
+/**
+ * Opens the private chat with `name` as a person would: through the search box (someone
+ * never talked with is not in the chat list), then empties the box again.
+ */
+export async function openChat(page, name) {
+  const search = page.locator('#search');
+  await search.fill(name);
+  const found = page.locator('#chat-list .list-item[data-kind="user"], #people-results .list-item')
+    .filter({ has: page.locator('.item-name', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
+  await found.first().click();
+  await page.locator('#chat-title').filter({ hasText: name }).waitFor();
+  await search.fill('');
+}
+
+/**
+ * Creates a room through its dialog; the dialog for adding people opens at once, where
+ * `members` are added; it is closed after.
+ */
+export async function createRoom(page, name, { description = '', members = [] } = {}) {
+  await page.locator('#new-room').click();
+  await page.locator('#room-name').fill(name);
+  if (description) await page.locator('#room-description').fill(description);
+  await page.locator('#room-create').click();
+  await page.locator('#chat-title').filter({ hasText: name }).waitFor();
+  await page.locator('#members-dialog[open]').waitFor();
+  for (const member of members) {
+    await page.getByRole('button', { name: `Add ${member} to the room`, exact: true }).click();
+    await page.locator('#member-list .member', { hasText: member }).first().waitFor();
+  }
+  await page.keyboard.press('Escape');
+  await page.locator('#members-dialog').waitFor({ state: 'hidden' });
+  return decodeURIComponent(new URL(page.url()).hash.replace('#room/', ''));
 }
 
 /** Types a message in the composer and sends it with Enter. */
@@ -148,6 +182,77 @@ export async function flood(page, room, count) {
     }
     ws.close();
   }, { room, count });
+}
+
+/**
+ * Sends frames on a socket of the page's own user to a conversation (`{room}` or `{user}`:
+ * the other person's id), one at a time, each after the answer to the one before (its echo,
+ * the changed message, or an error). Returns the answers. For setting a scene quickly; the
+ * app's own sending is what the tests test.
+ */
+export async function socketFrames(page, where, frames) {
+  return page.evaluate(async ({ where, frames }) => {
+    const me = document.body.dataset.userId;
+    const path = where.room ? `/ws/room/${where.room}/${me}` : `/ws/${me}/${where.user}`;
+    const ws = new WebSocket(`ws://${location.host}${path}`);
+    await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+    const answers = [];
+    const answer = () => new Promise((resolve) => {
+      ws.onmessage = (event) => {
+        const data = JSON.parse(event.data);
+        if (['message', 'room_message', 'message_updated', 'room_message_updated', 'error'].includes(data.type)) resolve(data);
+      };
+    });
+    for (const frame of frames) {
+      const next = answer();
+      ws.send(JSON.stringify(frame));
+      answers.push(await next);
+    }
+    ws.close();
+    return answers;
+  }, { where, frames });
+}
+
+/**
+ * A switch for one person's network: `down()` cuts every WebSocket of the context (they are
+ * routed through here) and takes the context offline, so HTTP fails too; `up()` lets both
+ * through again. (Going offline alone leaves open WebSockets open in Chromium.) Install it
+ * before the sockets it should control are opened (a reload does that).
+ */
+export async function networkSwitch(context) {
+  let down = false;
+  const open = new Set();
+  await context.routeWebSocket(/\/ws\//, (ws) => {
+    if (down) {
+      ws.close({ code: 1001, reason: 'offline' });
+      return;
+    }
+    const upstream = ws.connectToServer();
+    open.add(ws);
+    ws.onMessage((frame) => upstream.send(frame));
+    upstream.onMessage((frame) => ws.send(frame));
+    ws.onClose(() => { open.delete(ws); upstream.close(); });
+    upstream.onClose(() => { open.delete(ws); ws.close(); });
+  });
+  return {
+    async down() {
+      down = true;
+      await context.setOffline(true);
+      for (const ws of [...open]) {
+        open.delete(ws);
+        ws.close({ code: 1001, reason: 'offline' });
+      }
+    },
+    async up() {
+      down = false;
+      await context.setOffline(false);
+    },
+  };
+}
+
+/** The id of the user a page is logged in as. */
+export function userId(page) {
+  return page.evaluate(() => document.body.dataset.userId);
 }
 
 export async function screenshot(page, name) {

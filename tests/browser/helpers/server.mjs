@@ -8,8 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const START_TIMEOUT_MS = 20_000;
-/** The server's defaults: every browser context connects from 127.0.0.1 like a household. */
-const DEFAULT_ARGS = [];
+/**
+ * The server's defaults (every browser context connects from 127.0.0.1 like a household),
+ * except that anyone may register, as on the original app: the tests register their users
+ * through the form. Tests of the registration modes pass `registration: null` and choose.
+ */
+const OPEN_REGISTRATION = ['--registration', 'open'];
 /** While editing static/ and templates/: serve them from disk (MYCHAT_ASSETS_DIR=repo root). */
 const ASSET_ARGS = process.env.MYCHAT_ASSETS_DIR ? ['--assets-dir', process.env.MYCHAT_ASSETS_DIR] : [];
 
@@ -20,8 +24,9 @@ function binary() {
 }
 
 /** Runs the binary until it logs the address it serves; resolves with {child, port}. */
-function launch(addr, dataDir, extraArgs) {
-  const args = ['--addr', addr, '--data-dir', dataDir, '--log', 'info', ...DEFAULT_ARGS, ...ASSET_ARGS, ...extraArgs];
+function launch(addr, dataDir, extraArgs, openRegistration) {
+  const defaults = openRegistration ? OPEN_REGISTRATION : [];
+  const args = ['--addr', addr, '--data-dir', dataDir, '--log', 'info', ...defaults, ...ASSET_ARGS, ...extraArgs];
   const child = spawn(binary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {
@@ -47,9 +52,13 @@ function launch(addr, dataDir, extraArgs) {
 }
 
 export class TestServer {
-  /** `args`: more command-line options; `seed`: a data directory to start from (copied). */
-  constructor({ args = [], seed = null } = {}) {
+  /**
+   * `args`: more command-line options; `seed`: a data directory to start from (copied);
+   * `openRegistration: false` leaves the registration mode to the server's own default.
+   */
+  constructor({ args = [], seed = null, openRegistration = true } = {}) {
     this.extraArgs = args;
+    this.openRegistration = openRegistration;
     this.dataDir = mkdtempSync(join(tmpdir(), 'mychat-browser-'));
     if (seed) cpSync(seed, this.dataDir, { recursive: true });
     this.port = 0;
@@ -59,7 +68,7 @@ export class TestServer {
 
   /** Starts the server (on the same port as before, if it ran already). */
   async start() {
-    const { child, port, log } = await launch(`127.0.0.1:${this.port}`, this.dataDir, this.extraArgs);
+    const { child, port, log } = await launch(`127.0.0.1:${this.port}`, this.dataDir, this.extraArgs, this.openRegistration);
     this.child = child;
     this.port = port;
     this.logText = log;

@@ -5,6 +5,7 @@
 pub mod abuse;
 pub mod chat;
 mod delivery;
+pub mod floor;
 pub mod http;
 pub mod idle;
 pub mod startup;
