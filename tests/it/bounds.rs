@@ -277,8 +277,16 @@ fn a_flood_of_logins_with_random_names_does_not_grow_memory() {
         started.elapsed().as_secs_f64()
     );
     assert_eq!(statuses.values().sum::<usize>(), 30_000, "every attempt answered: {statuses:?}");
-    assert_eq!(statuses.get(&429), Some(&30_000), "the address was out of attempts throughout: {statuses:?}");
-    assert!(errors.iter().all(|e| e.starts_with("too many attempts")), "{errors:?}");
+    // The address was out of attempts throughout: its budget gives one more every 30 s, so a
+    // flood slowed down by a busy machine may see that one through (a wrong password, 401).
+    let refills = (started.elapsed().as_secs() / 30) as usize + 1;
+    let tried = statuses.get(&401).copied().unwrap_or(0);
+    assert_eq!(statuses.get(&429).copied().unwrap_or(0) + tried, 30_000, "only 401 and 429: {statuses:?}");
+    assert!(tried <= refills, "{tried} attempts let through in {refills} refills: {statuses:?}");
+    assert!(
+        errors.iter().all(|e| e.starts_with("too many attempts") || e == "wrong user name or password"),
+        "{errors:?}"
+    );
     assert!(after < before + 4 * 1024, "RSS grew from {before} KiB to {after} KiB");
     assert_eq!(count_rows(server.data.path(), "users.db", "sessions"), 1, "only the registration's session");
     // A real user from another address is not affected.
