@@ -1,6 +1,8 @@
 //! Build script: embeds `static/` and `templates/` into the binary, so the release binary is
 //! the whole deployment. It writes `$OUT_DIR/embedded.rs` with every file's bytes
-//! (`include_bytes!`), its content type, an ETag, and a gzip copy where that is smaller.
+//! (`include_bytes!`), its content type and an ETag. A static file that gzip makes smaller is
+//! stored gzipped only (and inflated for the rare client that does not take gzip): keeping
+//! both copies would cost the binary ~0.8 MiB.
 //!
 //! Every asset a template names with `{{asset:PATH}}` also gets a content-hashed name
 //! (`css/app.3f9a1c2b5d6e.css`), served with a year-long cache lifetime; a JavaScript entry
@@ -107,13 +109,16 @@ impl Writer {
     }
 
     /// An `EmbeddedFile` literal for `path` served from blob `bytes`.
-    fn entry(&mut self, path: &str, content: &[u8], bytes: &str, gz: Option<&str>, immutable: bool) -> String {
+    /// `bytes`: the blob of the plain content, left out when there is a gzip copy.
+    fn entry(&mut self, path: &str, content: &[u8], bytes: Option<&str>, gz: Option<&str>, immutable: bool) -> String {
         let tag = etag(content);
         let gzip_etag = format!("{}-gz\"", tag.trim_end_matches('"'));
+        let some = |blob: Option<&str>| blob.map_or("None".to_string(), |b| format!("Some({b})"));
         format!(
-            "    EmbeddedFile {{ path: {path:?}, bytes: {bytes}, gzip: {}, etag: {tag:?}, gzip_etag: {gzip_etag:?}, \
+            "    EmbeddedFile {{ path: {path:?}, bytes: {}, gzip: {}, etag: {tag:?}, gzip_etag: {gzip_etag:?}, \
              content_type: {:?}, immutable: {immutable} }},\n",
-            gz.map_or("None".to_string(), |g| format!("Some({g})")),
+            some(bytes),
+            some(gz),
             content_type(path),
         )
     }
@@ -153,9 +158,9 @@ fn main() {
     for path in files_under(&static_root) {
         let bytes = std::fs::read(&path).expect("readable asset");
         let name = relative(&static_root, &path);
-        let blob = w.blob(&bytes, Some(&path));
         let gz = w.gzip_blob(&name, &bytes);
-        files.push_str(&w.entry(&name, &bytes, &blob, gz.as_deref(), false));
+        let blob = if gz.is_none() { Some(w.blob(&bytes, Some(&path))) } else { None };
+        files.push_str(&w.entry(&name, &bytes, blob.as_deref(), gz.as_deref(), false));
         if !wanted.contains(&name) {
             continue;
         }
@@ -165,14 +170,14 @@ fn main() {
                 .unwrap_or_else(|e| panic!("cannot bundle static/{name}: {e}"));
             writeln!(w.code, "// {name} bundles {}", bundled.modules.join(", ")).unwrap();
             let code = bundled.code.into_bytes();
-            let blob = w.blob(&code, None);
             let gz = w.gzip_blob(&name, &code);
+            let blob = if gz.is_none() { Some(w.blob(&code, None)) } else { None };
             (code, blob, gz)
         } else {
             (bytes, blob, gz)
         };
         let hashed = hashed_name(&name, &content);
-        files.push_str(&w.entry(&hashed, &content, &blob, gz.as_deref(), true));
+        files.push_str(&w.entry(&hashed, &content, blob.as_deref(), gz.as_deref(), true));
         writeln!(urls, "    ({name:?}, {hashed:?}),").unwrap();
     }
 
@@ -181,7 +186,7 @@ fn main() {
         let bytes = std::fs::read(&path).expect("readable template");
         let name = relative(&template_root, &path);
         let blob = w.blob(&bytes, Some(&path));
-        templates.push_str(&w.entry(&name, &bytes, &blob, None, false));
+        templates.push_str(&w.entry(&name, &bytes, Some(&blob), None, false));
     }
 
     let mut code = w.code;

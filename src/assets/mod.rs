@@ -2,7 +2,8 @@
 //! `--assets-dir`) read from disk on every request so edits show without a rebuild.
 //!
 //! Compiled in (see `src/build.rs`), each static file has its plain path, revalidated on every
-//! use, and a gzip copy where that is smaller; each asset a template names with
+//! use, and is stored gzipped where that is smaller (inflated on the way out for a client that
+//! does not take gzip); each asset a template names with
 //! `{{asset:PATH}}` also has a content-hashed path that never changes meaning, so it may be
 //! cached for a year, and a script named that way is the bundle of its modules. From disk,
 //! files are served as they are, under their plain paths only: the page loads the modules
@@ -20,7 +21,8 @@ pub use etag::content_type;
 /// A file compiled into the binary by `src/build.rs`.
 pub struct EmbeddedFile {
     pub path: &'static str,
-    pub bytes: &'static [u8],
+    /// The content, unless only its gzip copy is stored.
+    pub bytes: Option<&'static [u8]>,
     /// The same content gzipped, where that is smaller.
     pub gzip: Option<&'static [u8]>,
     pub etag: &'static str,
@@ -38,7 +40,8 @@ mod embedded {
 
 /// A file ready to serve.
 pub struct Asset {
-    pub bytes: Cow<'static, [u8]>,
+    /// The content; `None` when only the gzip copy is stored (see [`Asset::plain`]).
+    bytes: Option<Cow<'static, [u8]>>,
     pub etag: Cow<'static, str>,
     /// The gzip copy and its ETag, where there is one.
     pub gzip: Option<(&'static [u8], &'static str)>,
@@ -75,11 +78,11 @@ impl Assets {
                 gzip: None,
                 content_type: etag::content_type(path),
                 immutable: false,
-                bytes: bytes.into(),
+                bytes: Some(bytes.into()),
             });
         }
         list.iter().find(|f| f.path == path).map(|f| Asset {
-            bytes: Cow::Borrowed(f.bytes),
+            bytes: f.bytes.map(Cow::Borrowed),
             etag: Cow::Borrowed(f.etag),
             gzip: f.gzip.map(|g| (g, f.gzip_etag)),
             content_type: f.content_type,
@@ -106,10 +109,29 @@ impl Assets {
     /// A template's text.
     pub fn template(&self, name: &str) -> Option<Cow<'static, str>> {
         let asset = self.find("templates", embedded::TEMPLATE_FILES, name)?;
-        match asset.bytes {
+        match asset.plain() {
             Cow::Borrowed(b) => std::str::from_utf8(b).ok().map(Cow::Borrowed),
             Cow::Owned(b) => String::from_utf8(b).ok().map(Cow::Owned),
         }
+    }
+}
+
+impl Asset {
+    /// The content, inflated from the gzip copy when that is all that is stored. Our own
+    /// build wrote that copy, so it inflates; if it somehow did not, the answer is empty.
+    pub fn plain(&self) -> Cow<'static, [u8]> {
+        if let Some(bytes) = &self.bytes {
+            return bytes.clone();
+        }
+        let mut plain = Vec::new();
+        if let Some((gzip, _)) = self.gzip {
+            let inflated = std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gzip), &mut plain);
+            if let Err(e) = inflated {
+                log::error!("an embedded file does not inflate: {e}");
+                plain.clear();
+            }
+        }
+        Cow::Owned(plain)
     }
 }
 
@@ -133,19 +155,32 @@ mod tests {
         assert!(hashed.starts_with("js/main.") && hashed.ends_with(".js") && hashed.len() == "js/main..js".len() + 12);
         let bundle = embedded.static_file(hashed).unwrap();
         assert!(bundle.immutable && bundle.gzip.is_some());
-        let text = std::str::from_utf8(&bundle.bytes).unwrap();
+        let text = bundle.plain();
+        let text = std::str::from_utf8(&text).unwrap();
         assert!(text.contains("// js/dom.js") && !text.contains("\nimport "), "the bundle holds the modules");
         let plain = embedded.static_file("js/main.js").unwrap();
-        assert!(!plain.immutable && plain.bytes.starts_with(b"//"));
+        assert!(!plain.immutable && plain.plain().starts_with(b"//"));
         assert_eq!(embedded.url("not/named/by/a/template.txt"), "/static/not/named/by/a/template.txt");
         let from_disk = Assets::new(Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))));
         assert_eq!(from_disk.url("js/main.js"), "/static/js/main.js");
     }
 
     #[test]
+    fn files_stored_gzipped_only_inflate_to_what_is_on_disk() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static");
+        let mut gzipped_only = 0;
+        for file in embedded::STATIC_FILES.iter().filter(|f| !f.immutable) {
+            let asset = Assets::new(None).static_file(file.path).unwrap();
+            assert_eq!(&*asset.plain(), std::fs::read(root.join(file.path)).unwrap(), "{}", file.path);
+            gzipped_only += usize::from(file.bytes.is_none());
+        }
+        assert!(gzipped_only > 10, "scripts and styles are stored gzipped only");
+    }
+
+    #[test]
     fn templates_name_static_files_through_the_asset_lookup() {
         for template in embedded::TEMPLATE_FILES {
-            let text = std::str::from_utf8(template.bytes).unwrap();
+            let text = std::str::from_utf8(template.bytes.unwrap()).unwrap();
             assert!(!text.contains("\"/static/"), "{} links /static/ directly: use {{{{asset:…}}}}", template.path);
         }
     }

@@ -331,7 +331,7 @@ pub fn asset(ctx: &Ctx, request: &Request, path: &str) -> Result<Response, ApiEr
         (false, Some((bytes, _))) => {
             response.with_header("content-encoding", "gzip").with_body(asset.content_type, bytes)
         }
-        (false, None) => response.with_body(asset.content_type, asset.bytes),
+        (false, None) => response.with_body(asset.content_type, asset.plain()),
     })
 }
 
