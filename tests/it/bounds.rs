@@ -710,3 +710,62 @@ fn downloads_at_once_are_capped() {
         "the slots came back"
     );
 }
+
+/// A message names at most 10 attachments: an 11th is refused with an error frame before
+/// anything is looked up, and nothing is stored or delivered.
+#[test]
+fn attachments_per_message_are_capped() {
+    let server = Server::start(&[]);
+    let (alice, a) = user(&server, "alice");
+    let (bob, b) = user(&server, "bob");
+    let mut a_ws = alice.ws(&format!("/ws/{a}/{b}"));
+    let mut b_ws = bob.ws(&format!("/ws/{b}/{a}"));
+    let ids: Vec<i64> = (1..=11).collect();
+    a_ws.send_json(&serde_json::json!({ "type": "message", "text": "eleven", "attachments": ids }));
+    let refused = a_ws.recv_where(Duration::from_secs(10), |f| f["type"] == "error").expect("an error frame");
+    assert_eq!(refused["error"], "at most 10 attachments per message");
+    a_ws.send("marker");
+    let next = b_ws.recv_where(Duration::from_secs(10), |f| f["type"] == "message").expect("the marker");
+    assert_eq!(next["text"], "marker", "nothing arrived before the marker");
+    assert_eq!(count_rows(server.data.path(), "chathistory.db", "messages"), 1, "only the marker is stored");
+}
+
+/// A reply in the seed's quote form (a copy of the text, no id) is looked for among its
+/// author's latest 1,000 messages in the room, an indexed range: quoting anything older, or
+/// text that matches nothing, costs the hub that much and no more, and is refused.
+#[test]
+fn quotes_look_back_a_bounded_number_of_messages() {
+    let server = Server::start(&["--rate-limits", "off"]);
+    let (mut alice, a) = user(&server, "alice");
+    let (bob, b) = user(&server, "bob");
+    let room = alice.post_json("/api/rooms/create", &serde_json::json!({ "name": "long" })).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let added = alice.post_json(&format!("/api/rooms/{room}/add_user"), &serde_json::json!({ "user_id": b }));
+    assert_eq!(added.status, 200);
+    let mut a_ws = alice.ws(&format!("/ws/room/{room}/{a}"));
+    let mut b_ws = bob.ws(&format!("/ws/room/{room}/{b}"));
+    for i in 0..1001 {
+        a_ws.send(&format!("m{i}"));
+    }
+    let last = |f: &serde_json::Value| f["type"] == "room_message" && f["text"] == "m1000";
+    a_ws.recv_where(Duration::from_secs(60), last).expect("alice's last echo");
+    b_ws.recv_where(Duration::from_secs(60), last).expect("bob heard them all");
+    let quote = |text: &str| serde_json::json!({ "text": "re", "reply_to": { "sender_id": a, "text": text } });
+    // m1 is among alice's latest 1,000; m0 is not.
+    b_ws.send_json(&quote("m1"));
+    let found = b_ws.recv_where(Duration::from_secs(10), |f| f["type"] != "typing").unwrap();
+    assert_eq!(found["reply_to"]["text"], "m1", "{found}");
+    for missing in ["m0", "never said"] {
+        b_ws.send_json(&quote(missing));
+        let refused = b_ws.recv_where(Duration::from_secs(10), |f| f["type"] != "typing").unwrap();
+        assert_eq!(refused["error"], "the message you reply to is not in this conversation", "{missing}");
+    }
+    a_ws.send("marker");
+    let next = a_ws.recv_where(Duration::from_secs(10), |f| f["type"] == "room_message").unwrap();
+    assert_eq!(next["text"], "re", "alice heard the one reply that was found");
+    let next = a_ws.recv_where(Duration::from_secs(10), |f| f["type"] == "room_message").unwrap();
+    assert_eq!(next["text"], "marker", "and nothing of the refused ones");
+    assert_eq!(count_rows(server.data.path(), "rooms.db", "room_messages"), 1003);
+}
