@@ -369,6 +369,7 @@ fn ntfy_and_gotify_forwards_reach_their_servers() {
     // Gotify: POST {server}/message?token=..., {title, message, priority}.
     let gotify = json!({ "kind": "gotify", "url": receiver.url("/gotify/"), "token": "AbCdEfGh123" });
     assert_eq!(put_forward(&mut bob, &gotify).status, 200);
+    assert_eq!(forward_rows(&server), 1, "one forward per account: the new one replaced the old");
     send_private(&alice, &alice_id, &bob_id, "second");
     let got = receiver.wait_for("/gotify/message", 1, WAIT).remove(0);
     assert_eq!(got.query, "token=AbCdEfGh123");
