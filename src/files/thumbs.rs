@@ -133,3 +133,51 @@ fn encode(image: &DynamicImage, codec: image::ImageFormat, out: &mut impl std::i
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queue holds what it was made for and refuses the rest at once: the hub's and the
+    /// workers' `submit` never waits for a thumbnail, and memory holds at most `queue` jobs.
+    #[test]
+    fn a_full_queue_drops_the_job_instead_of_waiting() {
+        let dir = std::env::temp_dir().join(format!("mychat-thumbs-{}", std::process::id()));
+        let store = Store::new(&dir);
+        let pool = Pool::start(store, 1, 2).unwrap();
+        let (started, on_thread) = crossbeam_channel::bounded::<()>(1);
+        let (release, held) = crossbeam_channel::bounded::<()>(0);
+        let job = |done: Box<dyn FnOnce(Result<Thumb, String>) + Send>| Job {
+            source: dir.join("no-such-file"),
+            format: ImageFormat::Png,
+            orientation: 1,
+            done,
+        };
+        // The thread takes the first job and is held in its `done`.
+        assert!(pool.submit(job(Box::new(move |_| {
+            let _ = started.send(());
+            let _ = held.recv();
+        }))));
+        on_thread.recv().unwrap();
+        let (finished, count) = crossbeam_channel::unbounded::<()>();
+        for _ in 0..2 {
+            let finished = finished.clone();
+            assert!(
+                pool.submit(job(Box::new(move |_| {
+                    let _ = finished.send(());
+                }))),
+                "the queue takes two"
+            );
+        }
+        let dropped = finished.clone();
+        assert!(
+            !pool.submit(job(Box::new(move |_| {
+                let _ = dropped.send(());
+            }))),
+            "a third waits for nothing"
+        );
+        drop(release);
+        drop(finished);
+        assert_eq!(count.iter().count(), 2, "the two queued jobs ran; the refused one never did");
+    }
+}

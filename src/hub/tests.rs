@@ -676,3 +676,25 @@ fn pushes_leave_only_after_the_commit_and_only_for_away_users() {
     send(&mut hub, a, "here", None);
     assert!(jobs.try_recv().is_err(), "bob has a socket open");
 }
+
+/// A worker waits for the hub at most [`ASK_TIMEOUT`], both to hand over its question (the
+/// hub's queue is full) and for the answer (the hub took it but is stuck), then answers 503.
+#[test]
+fn a_worker_waits_for_a_stalled_hub_at_most_its_deadline() {
+    // A hub that never runs anything: its queue holds one command.
+    let (tx, rx) = crossbeam_channel::bounded::<Command>(1);
+    let client = HubClient::new(tx);
+    let first = {
+        let client = client.clone();
+        std::thread::spawn(move || client.ask(|_| ()))
+    };
+    let deadline = Instant::now() + ASK_TIMEOUT;
+    while rx.is_empty() && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert_eq!(rx.len(), 1, "the first question is queued");
+    let busy = ApiError::Unavailable("server is busy, try again");
+    assert_eq!(client.ask(|_| ()).unwrap_err(), busy, "the queue stayed full");
+    assert_eq!(first.join().unwrap().unwrap_err(), busy, "no answer came");
+    drop(rx);
+}

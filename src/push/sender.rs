@@ -362,3 +362,32 @@ fn classify(what: &str, result: Result<ureq::http::Response<ureq::Body>, ureq::E
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::push::{Party, Subscription};
+
+    /// The hub hands a push over without waiting: a full queue drops the job (logged), so at
+    /// most the queue's bound of notifications is ever held, however slow the push services.
+    #[test]
+    fn a_full_queue_drops_the_job_instead_of_waiting() {
+        let (pusher, jobs) = Pusher::channel(2);
+        let job = |id: i64| {
+            let sub = Subscription {
+                endpoint: format!("https://push.example.net/{id}"),
+                p256dh: vec![4; 65],
+                auth: vec![0; 16],
+                origin: "https://chat.example.org".into(),
+            };
+            let from = Party { id: "alice".into(), name: "alice".into() };
+            Job::new("bob".into(), Target::Device(sub), Arc::new(Notification::private(from, "hi", id)))
+        };
+        assert!(pusher.enqueue(job(1)));
+        assert!(pusher.enqueue(job(2)));
+        assert!(!pusher.enqueue(job(3)), "the third is dropped");
+        let queued: Vec<String> = jobs.try_iter().map(|j| format!("{:?}", j.target)).collect();
+        assert_eq!(queued.len(), 2);
+        assert!(queued[1].contains("/2"), "the queue kept the first two: {queued:?}");
+    }
+}

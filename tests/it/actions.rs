@@ -519,3 +519,62 @@ fn an_edit_window_can_be_set() {
     a_ws.send_json(&json!({ "type": "delete", "id": message["id"] }));
     assert_eq!(a_ws.recv_type("error")["error"], "too late to change that message");
 }
+
+/// A message takes at most 20 different reactions: the 21st kind is refused with an error
+/// frame, stores no row and tells nobody; toggling a kind it already has still works.
+#[test]
+fn reactions_per_message_are_capped() {
+    let server = Server::start(&["--rate-limits", "off"]);
+    let (mut alice, a) = user(&server, "alice");
+    let (bob, b) = user(&server, "bob");
+    let room = create_room(&mut alice, "Garden", &[&b]);
+    let mut a_ws = room_ws(&alice, &room, &a);
+    let mut b_ws = room_ws(&bob, &room, &b);
+    let id = say(&mut a_ws, "react to this")["id"].as_i64().unwrap();
+    next(&mut b_ws);
+    let kinds = [
+        "🍅", "🥕", "🥦", "🌽", "🍆", "🥔", "🧅", "🧄", "🍓", "🍒", "🍑", "🍐", "🍏", "🍎", "🍋", "🍊", "🍉", "🍇",
+        "🍌", "🍍",
+    ];
+    for emoji in kinds {
+        b_ws.send_json(&json!({ "type": "react", "id": id, "emoji": emoji }));
+        assert_eq!(next(&mut a_ws)["type"], "room_message_updated");
+        assert_eq!(next(&mut b_ws)["type"], "room_message_updated");
+    }
+    let rows = || -> i64 {
+        open_db(server.data.path(), "chathistory.db")
+            .query_row("SELECT count(*) FROM reactions", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(rows(), 20);
+    b_ws.send_json(&json!({ "type": "react", "id": id, "emoji": "🥝" }));
+    assert_eq!(next(&mut b_ws)["error"], "this message has as many different reactions as it can take");
+    assert_eq!(rows(), 20, "no row for the refused reaction");
+    say(&mut b_ws, "marker");
+    hears_marker_next(&mut a_ws, "marker");
+    // A kind the message already has: alice adds herself to it.
+    a_ws.send_json(&json!({ "type": "react", "id": id, "emoji": "🍅" }));
+    let updated = next(&mut a_ws)["message"].clone();
+    assert_eq!(updated["reactions"].as_array().unwrap().len(), 20);
+    assert_eq!(rows(), 21);
+}
+
+/// A message names at most 20 members: the 21st mention is text, no row, no alert.
+#[test]
+fn mentions_per_message_are_capped() {
+    let server = Server::start(&["--rate-limits", "off"]);
+    let (mut alice, a) = user(&server, "alice");
+    let members: Vec<String> = (0..21).map(|i| user(&server, &format!("m{i:02}")).1).collect();
+    let member_refs: Vec<&str> = members.iter().map(String::as_str).collect();
+    let room = create_room(&mut alice, "Everyone", &member_refs);
+    let mut a_ws = room_ws(&alice, &room, &a);
+    let text: String = (0..21).map(|i| format!("@m{i:02} ")).collect();
+    let message = say(&mut a_ws, text.trim_end());
+    let mentioned = message["mentions"].as_array().unwrap();
+    assert_eq!(mentioned.len(), 20, "{message}");
+    assert!(!mentioned.contains(&json!(members[20])), "the 21st name is plain text");
+    let rows: i64 = open_db(server.data.path(), "chathistory.db")
+        .query_row("SELECT count(*) FROM mentions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 20);
+}

@@ -614,3 +614,166 @@ fn creating_rooms_and_adding_members_is_rate_limited() {
     assert!(made >= 60, "a household's worth at once: {made}");
     assert_eq!(count_rows(server.data.path(), "rooms.db", "rooms"), made as i64, "refused rooms were not stored");
 }
+
+/// Every login adds a session row; an account keeps at most 64, so a script logging in in a
+/// loop grows nothing: the 65th login ends the least recently used session (its cookie no
+/// longer signs anyone in), and the rest keep working.
+#[test]
+fn sessions_per_account_are_capped() {
+    let server = Server::start(&["--rate-limits", "off"]);
+    let (first, a) = user(&server, "alice");
+    let mut clients = vec![first];
+    for _ in 0..64 {
+        let mut client = server.client();
+        assert_eq!(client.login("alice", "alice-password").status, 303);
+        clients.push(client);
+    }
+    let sessions = || -> i64 {
+        open_db(server.data.path(), "users.db")
+            .query_row("SELECT count(*) FROM sessions WHERE user_id = ?1", [&a], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(sessions(), 64, "65 logins, 64 sessions on file");
+    let statuses: Vec<u16> = clients.iter_mut().map(|c| c.get("/api/me").status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 64, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 1, "one session ended: {statuses:?}");
+    assert_eq!(statuses[64], 200, "the newest login works");
+}
+
+/// Unread counts are counted up to a bound: 1,001 unread messages show as 999, and asking
+/// for them costs one row per conversation, however long the backlog.
+#[test]
+fn unread_counts_stop_at_their_cap() {
+    let server = Server::start(&["--rate-limits", "off"]);
+    let (mut alice, a) = user(&server, "alice");
+    let (bob, b) = user(&server, "bob");
+    let mut ws = bob.ws(&format!("/ws/{b}/{a}"));
+    for i in 0..1001 {
+        ws.send(&format!("m{i}"));
+    }
+    ws.recv_where(Duration::from_secs(60), |f| f["type"] == "message" && f["text"] == "m1000").expect("the last echo");
+    let stored: i64 = open_db(server.data.path(), "chathistory.db")
+        .query_row("SELECT count(*) FROM messages WHERE receiver = ?1", [&a], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 1001, "every message is kept");
+    assert_eq!(alice.get_json(&format!("/api/unread/{a}")), serde_json::json!({ b.as_str(): 999 }));
+    let chats = alice.get_json("/api/chats");
+    assert_eq!(chats[0]["unread"], 999, "{chats}");
+}
+
+/// A download that does not read: a GET of a file bigger than the kernel's buffers take,
+/// through a small receive window, so the sender thread serving it stays busy. Returns once the head
+/// has arrived (the sender thread has taken it).
+fn stalled_download(client: &Client, url: &str) -> std::net::TcpStream {
+    use socket2::{Domain, Socket, Type};
+    use std::io::{Read, Write};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.connect(&client.addr.into()).unwrap();
+    let mut stream: std::net::TcpStream = socket.into();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head = format!("GET {url} HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\n\r\n", client.addr, client.cookie_header());
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "the head of the download");
+        seen.push(byte[0]);
+    }
+    assert!(seen.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&seen));
+    stream
+}
+
+/// Big downloads are written by sender threads, at most 64 at once: the next big one is
+/// answered 503 at once (no thread started), a small one is still served by its worker, and
+/// the slots come back when the downloads end.
+#[test]
+fn downloads_at_once_are_capped() {
+    let server = Server::start(&[]);
+    let (mut alice, a) = user(&server, "alice");
+    let big: Vec<u8> = (0..16usize << 20).map(|i| (i % 251) as u8).collect();
+    let mut upload = |name: &str, body: &[u8]| -> String {
+        let path = format!("/api/files?to=user:{a}&name={name}");
+        let response = alice.request("POST", &path, &[], body);
+        assert_eq!(response.status, 201, "{}", response.text());
+        response.json()["url"].as_str().unwrap().to_string()
+    };
+    let big_url = upload("big.bin", &big);
+    let small_url = upload("small.txt", b"small enough to be sent inline");
+    let threads = || std::fs::read_dir(format!("/proc/{}/task", server.pid())).unwrap().count();
+    let before = threads();
+    let stalled: Vec<_> = (0..64).map(|_| stalled_download(&alice, &big_url)).collect();
+    let busy = alice.get(&big_url);
+    assert_eq!(busy.status, 503, "{}", busy.text());
+    assert_eq!(busy.error(), "too many downloads at once, try again in a moment");
+    assert!(threads() <= before + 64, "no sender thread beyond the 64: {} more", threads() - before);
+    let small = alice.get(&small_url);
+    assert_eq!(small.status, 200, "a small file is sent by the worker");
+    drop(stalled);
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            let whole = alice.get(&big_url);
+            whole.status == 200 && whole.body == big
+        }),
+        "the slots came back"
+    );
+}
+
+/// A message names at most 10 attachments: an 11th is refused with an error frame before
+/// anything is looked up, and nothing is stored or delivered.
+#[test]
+fn attachments_per_message_are_capped() {
+    let server = Server::start(&[]);
+    let (alice, a) = user(&server, "alice");
+    let (bob, b) = user(&server, "bob");
+    let mut a_ws = alice.ws(&format!("/ws/{a}/{b}"));
+    let mut b_ws = bob.ws(&format!("/ws/{b}/{a}"));
+    let ids: Vec<i64> = (1..=11).collect();
+    a_ws.send_json(&serde_json::json!({ "type": "message", "text": "eleven", "attachments": ids }));
+    let refused = a_ws.recv_where(Duration::from_secs(10), |f| f["type"] == "error").expect("an error frame");
+    assert_eq!(refused["error"], "at most 10 attachments per message");
+    a_ws.send("marker");
+    let next = b_ws.recv_where(Duration::from_secs(10), |f| f["type"] == "message").expect("the marker");
+    assert_eq!(next["text"], "marker", "nothing arrived before the marker");
+    assert_eq!(count_rows(server.data.path(), "chathistory.db", "messages"), 1, "only the marker is stored");
+}
+
+/// A reply in the seed's quote form (a copy of the text, no id) is looked for among its
+/// author's latest 1,000 messages in the room, an indexed range: quoting anything older, or
+/// text that matches nothing, costs the hub that much and no more, and is refused.
+#[test]
+fn quotes_look_back_a_bounded_number_of_messages() {
+    let server = Server::start(&["--rate-limits", "off"]);
+    let (mut alice, a) = user(&server, "alice");
+    let (bob, b) = user(&server, "bob");
+    let room = alice.post_json("/api/rooms/create", &serde_json::json!({ "name": "long" })).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let added = alice.post_json(&format!("/api/rooms/{room}/add_user"), &serde_json::json!({ "user_id": b }));
+    assert_eq!(added.status, 200);
+    let mut a_ws = alice.ws(&format!("/ws/room/{room}/{a}"));
+    let mut b_ws = bob.ws(&format!("/ws/room/{room}/{b}"));
+    for i in 0..1001 {
+        a_ws.send(&format!("m{i}"));
+    }
+    let last = |f: &serde_json::Value| f["type"] == "room_message" && f["text"] == "m1000";
+    a_ws.recv_where(Duration::from_secs(60), last).expect("alice's last echo");
+    b_ws.recv_where(Duration::from_secs(60), last).expect("bob heard them all");
+    let quote = |text: &str| serde_json::json!({ "text": "re", "reply_to": { "sender_id": a, "text": text } });
+    // m1 is among alice's latest 1,000; m0 is not.
+    b_ws.send_json(&quote("m1"));
+    let found = b_ws.recv_where(Duration::from_secs(10), |f| f["type"] != "typing").unwrap();
+    assert_eq!(found["reply_to"]["text"], "m1", "{found}");
+    for missing in ["m0", "never said"] {
+        b_ws.send_json(&quote(missing));
+        let refused = b_ws.recv_where(Duration::from_secs(10), |f| f["type"] != "typing").unwrap();
+        assert_eq!(refused["error"], "the message you reply to is not in this conversation", "{missing}");
+    }
+    a_ws.send("marker");
+    let next = a_ws.recv_where(Duration::from_secs(10), |f| f["type"] == "room_message").unwrap();
+    assert_eq!(next["text"], "re", "alice heard the one reply that was found");
+    let next = a_ws.recv_where(Duration::from_secs(10), |f| f["type"] == "room_message").unwrap();
+    assert_eq!(next["text"], "marker", "and nothing of the refused ones");
+    assert_eq!(count_rows(server.data.path(), "rooms.db", "room_messages"), 1003);
+}

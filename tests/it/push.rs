@@ -369,6 +369,7 @@ fn ntfy_and_gotify_forwards_reach_their_servers() {
     // Gotify: POST {server}/message?token=..., {title, message, priority}.
     let gotify = json!({ "kind": "gotify", "url": receiver.url("/gotify/"), "token": "AbCdEfGh123" });
     assert_eq!(put_forward(&mut bob, &gotify).status, 200);
+    assert_eq!(forward_rows(&server), 1, "one forward per account: the new one replaced the old");
     send_private(&alice, &alice_id, &bob_id, "second");
     let got = receiver.wait_for("/gotify/message", 1, WAIT).remove(0);
     assert_eq!(got.query, "token=AbCdEfGh123");
@@ -432,4 +433,28 @@ fn the_vapid_key_survives_a_restart_and_is_backed_up() {
 fn base64ct_len(key: &str) -> usize {
     use base64ct::{Base64UrlUnpadded, Encoding};
     Base64UrlUnpadded::decode_vec(key).map_or(0, |k| k.len())
+}
+
+/// One user holds at most 20 push subscriptions: the 21st browser is refused with 409 and no
+/// row; renewing one already on file still works, and turning one off makes room.
+#[test]
+fn push_subscriptions_per_user_are_capped() {
+    let server = Server::start(&LAN);
+    let (mut bob, _) = user(&server, "bob");
+    let browsers: Vec<Browser> = (0..21).map(|i| Browser::new(format!("http://127.0.0.1:9/push/device{i}"))).collect();
+    for browser in &browsers[..20] {
+        subscribed(&mut bob, browser);
+    }
+    let refused = subscribe(&mut bob, &browsers[20]);
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert_eq!(refused.error(), "notifications are on for 20 devices already; turn them off on one you no longer use");
+    let rows = subscription_rows(&server);
+    assert_eq!(rows.len(), 20);
+    assert!(!rows.iter().any(|(_, endpoint)| endpoint.ends_with("/device20")), "no row for the refused one");
+    subscribed(&mut bob, &browsers[0]);
+    assert_eq!(subscription_rows(&server).len(), 20, "a renewal is no new device");
+    let off = bob.post_json("/api/push/unsubscribe", &json!({ "endpoint": browsers[0].endpoint }));
+    assert_eq!(off.status, 200, "{}", off.text());
+    subscribed(&mut bob, &browsers[20]);
+    assert_eq!(subscription_rows(&server).len(), 20);
 }
