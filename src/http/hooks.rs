@@ -175,13 +175,23 @@ fn ntfy_credentials(request: &Request) -> (Option<String>, Option<String>) {
         return from_header(header);
     }
     if let Some(auth) = request.query_param("auth") {
-        let decoded = base64_decode(&auth).map(|d| String::from_utf8_lossy(&d).into_owned());
+        // ntfy's form is a base64url Authorization header; ours may also be the bare token.
+        // A bare token is itself valid base64url, and its random bytes may hold a space, so
+        // only a decoding that reads as a header ("Bearer …", "Basic …") counts as one.
+        let decoded = base64_decode(&auth).and_then(|d| String::from_utf8(d).ok());
         return match decoded {
-            Some(header) if header.contains(' ') => from_header(&header),
+            Some(header) if is_header_form(&header) => from_header(&header),
             _ => (Some(auth), None),
         };
     }
     (None, None)
+}
+
+/// Whether a decoded `?auth=` value is an Authorization header: a scheme, a space, credentials.
+fn is_header_form(header: &str) -> bool {
+    header.split_once(' ').is_some_and(|(scheme, rest)| {
+        ["bearer", "basic"].iter().any(|s| scheme.eq_ignore_ascii_case(s)) && !rest.trim().is_empty()
+    })
 }
 
 /// The token for an ntfy publish: the credentials, or else the topic (a secret topic).
@@ -293,4 +303,45 @@ fn gotify(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
             "date": posted.created_at,
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::request::parse_head;
+
+    fn credentials(query: &str) -> (Option<String>, Option<String>) {
+        let head = format!("POST /hooks/ntfy/t?{query} HTTP/1.1\r\nHost: h\r\n\r\n");
+        let (request, _) = parse_head(head.as_bytes()).unwrap().unwrap();
+        ntfy_credentials(&request)
+    }
+
+    #[test]
+    fn a_bare_token_in_auth_is_the_token_whatever_its_bytes_decode_to() {
+        // A bare token is valid base64url; about one in eight decodes to bytes holding a space,
+        // which once made it read as a header and fail (401) at random.
+        for _ in 0..500 {
+            let (token, _) = hooks::new_token().unwrap();
+            assert_eq!(credentials(&format!("auth={token}")).0.as_deref(), Some(&*token));
+        }
+        // ntfy's own form: the Authorization header, base64url.
+        let (token, _) = hooks::new_token().unwrap();
+        let header = format!("Bearer {token}");
+        let encoded = base64url(header.as_bytes());
+        assert_eq!(credentials(&format!("auth={encoded}")).0.as_deref(), Some(&*token));
+        let basic = base64url(format!("Basic {}", base64url(format!("alerts:{token}").as_bytes())).as_bytes());
+        assert_eq!(credentials(&format!("auth={basic}")), (Some(token), Some("alerts".into())));
+    }
+
+    fn base64url(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    }
 }
