@@ -126,16 +126,16 @@ pub struct Posted {
 }
 
 impl Hub {
-    /// Who may create, rotate, revoke and delete a room's bots: its creator. Issue 12's admins
-    /// are to be added here, and only here.
+    /// Who may create, rotate, revoke and delete a room's bots (being a member): its creator,
+    /// and an administrator (a household's admin sets up the alerts of a room others made).
     pub(super) fn may_manage_bots(&self, room: &str, user: &UserId) -> bool {
-        self.rooms.is_creator(room, user)
+        self.rooms.is_creator(room, user) || self.is_admin(user)
     }
 
     fn require_bot_manager(&self, room: &str, user: &UserId) -> Result<RoomId, ApiError> {
         let state = self.rooms.require_member(room, user)?;
         if !self.may_manage_bots(room, user) {
-            return Err(ApiError::Forbidden("only the room's creator can manage its bots"));
+            return Err(ApiError::Forbidden("only the room's creator or an administrator can manage its bots"));
         }
         Ok(state.id.clone())
     }

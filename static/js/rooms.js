@@ -86,8 +86,9 @@ export class RoomDialogs {
     setError(byId('members-error'), '');
     this.renderMembers();
     openDialog(this.membersDialog, created ? byId('candidate-filter') : undefined);
-    // Whoever may manage the room's bots: its creator (the server decides, see may_manage_bots).
-    this.bots.show(roomId, this.isCreator(roomId));
+    // Whoever may manage the room's bots: its creator or an administrator (the server decides,
+    // see may_manage_bots; the page shows the admin link to administrators only).
+    this.bots.show(roomId, this.isCreator(roomId) || byId('admin-link')?.hidden === false);
     await this.loadMembers();
   }
 

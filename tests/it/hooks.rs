@@ -499,7 +499,7 @@ fn refused_posts_store_and_deliver_nothing() {
 }
 
 #[test]
-fn only_the_creator_manages_bots_and_a_deleted_room_takes_its_bots() {
+fn only_the_creator_or_an_admin_manages_bots_and_a_deleted_room_takes_its_bots() {
     let mut lab = lab(&[]);
     let (room, bot) = (lab.room.clone(), lab.bot.clone());
     let (mut carol, _) = user(&lab.server, "carol");
@@ -526,6 +526,13 @@ fn only_the_creator_manages_bots_and_a_deleted_room_takes_its_bots() {
     assert_eq!(carol.get(&format!("/api/rooms/{room}/bots")).status, 403);
     assert_eq!(rows(&lab), before, "nothing changed");
     assert_eq!(lab.send("POST", &lab.hook(), &[], b"still works").status, 200);
+
+    // An administrator who is a member manages them too (alice, the first account, makes bob one).
+    let b = lab.b.clone();
+    assert_eq!(lab.alice.post_json(&format!("/api/admin/users/{b}/promote"), &json!({})).status, 200);
+    let (admins, _) = new_bot(&mut lab.bob, &room, "Bob's");
+    assert_eq!(lab.bob.delete(&format!("/api/rooms/{room}/bots/{admins}")).status, 200);
+    assert_eq!(rows(&lab), before, "created and deleted");
 
     // Names are checked; ten bots at most.
     let base = format!("/api/rooms/{room}/bots");
