@@ -155,12 +155,39 @@ fn main() {
         wanted.insert(asset.clone());
     }
 
+    // A module that a bundle carries is stored on its own only if a static file names it (the
+    // offline page's script, the service worker's list), with the modules it imports: the
+    // pages load bundles, so the others would be dead weight in the binary.
+    let read_module = |p: &str| std::fs::read_to_string(static_root.join(p)).ok();
+    let mut bundled = BTreeSet::new();
+    for name in wanted.iter().filter(|n| n.ends_with(".js")) {
+        bundled.extend(bundle(name, &mut |p| read_module(p)).map(|b| b.modules).unwrap_or_default());
+    }
+    let mut standalone = BTreeSet::new();
+    for path in files_under(&static_root) {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for (at, _) in text.match_indices("/static/js/") {
+            let rest = &text[at + "/static/".len()..];
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || "._-/".contains(c))).unwrap_or(rest.len());
+            let module = &rest[..end];
+            if let Ok(found) = bundle(module, &mut |p| read_module(p)) {
+                standalone.extend(found.modules);
+            }
+        }
+    }
+
     for path in files_under(&static_root) {
         let bytes = std::fs::read(&path).expect("readable asset");
         let name = relative(&static_root, &path);
-        let gz = w.gzip_blob(&name, &bytes);
-        let blob = if gz.is_none() { Some(w.blob(&bytes, Some(&path))) } else { None };
-        files.push_str(&w.entry(&name, &bytes, blob.as_deref(), gz.as_deref(), false));
+        let in_bundle_only = bundled.contains(&name) && !standalone.contains(&name);
+        let (gz, blob) = if in_bundle_only {
+            (None, None)
+        } else {
+            let gz = w.gzip_blob(&name, &bytes);
+            let blob = if gz.is_none() { Some(w.blob(&bytes, Some(&path))) } else { None };
+            files.push_str(&w.entry(&name, &bytes, blob.as_deref(), gz.as_deref(), false));
+            (gz, blob)
+        };
         if !wanted.contains(&name) {
             continue;
         }
