@@ -69,6 +69,24 @@ pub enum MessageRef {
     Room(i64),
 }
 
+/// The prefix of a bot's `sender_id`: its messages are stored under `bot:<bot id>`.
+const BOT_SENDER_PREFIX: &str = "bot:";
+
+/// The `sender_id` a bot's messages are stored under.
+pub fn bot_sender_id(bot: &str) -> String {
+    format!("{BOT_SENDER_PREFIX}{bot}")
+}
+
+/// Whether a message's sender is a bot.
+pub fn is_bot(sender_id: &str) -> bool {
+    sender_id.starts_with(BOT_SENDER_PREFIX)
+}
+
+/// The bot id in a bot's `sender_id`.
+pub fn bot_id(sender_id: &str) -> Option<&str> {
+    sender_id.strip_prefix(BOT_SENDER_PREFIX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

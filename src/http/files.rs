@@ -11,9 +11,9 @@
 //! never holds a worker.
 
 use super::Ctx;
+use super::origin::check_same_origin;
 use super::request::{BodyError, HttpConn, Request};
 use super::response::Response;
-use super::routes::check_same_origin;
 use crate::accept::ConnPermit;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -179,7 +179,7 @@ pub fn upload(ctx: &Ctx, conn: &mut HttpConn, request: &Request) -> UploadAnswer
     let result = receive(ctx, conn, request, &mut body_read);
     let response = match result {
         Ok(item) => Response::json(201, &item),
-        Err(error) => super::routes::error_response(ctx, request, &error),
+        Err(error) => super::pages::error_response(ctx, request, &error),
     };
     UploadAnswer { response, body_read }
 }

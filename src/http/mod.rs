@@ -10,6 +10,7 @@ pub mod files;
 pub mod form;
 pub mod hooks;
 pub mod language;
+pub mod origin;
 pub mod pages;
 pub mod request;
 pub mod response;
@@ -156,7 +157,7 @@ pub fn serve(ctx: &Ctx, accepted: Accepted) {
                 let (status, length) = (download.response.status, download.length());
                 if download.is_big(&request) {
                     let Some(slot) = files::sender_slot(ctx) else {
-                        let response = routes::error_response(ctx, &request, &files::SENDERS_BUSY);
+                        let response = pages::error_response(ctx, &request, &files::SENDERS_BUSY);
                         let _ = response.write_to(&mut conn.stream, false, false, request.https);
                         log_request(&request, response.status, response.body().len() as u64, started);
                         return;

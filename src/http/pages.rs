@@ -335,6 +335,15 @@ pub fn asset(ctx: &Ctx, request: &Request, path: &str) -> Result<Response, ApiEr
     })
 }
 
+/// An error as JSON for the API and scripts, as a page for browsers.
+pub fn error_response(ctx: &Ctx, request: &Request, error: &ApiError) -> Response {
+    if request.wants_json() {
+        Response::api_error(error)
+    } else {
+        super::response::error_headers(error_page(ctx, request, error), error)
+    }
+}
+
 /// An error as a page, for browsers.
 pub fn error_page(ctx: &Ctx, request: &Request, error: &ApiError) -> Response {
     let status = error.status().to_string();

@@ -2,7 +2,9 @@
 //! here, once: the method, same-origin for state-changing requests, and the choice between a
 //! JSON and an HTML error.
 
-use super::response::{Response, error_headers};
+use super::origin::check_same_origin;
+use super::pages::error_response;
+use super::response::Response;
 use super::{Ctx, account, admin, api, bots, files, hooks, language, pages};
 use crate::error::ApiError;
 use crate::http::request::Request;
@@ -19,41 +21,10 @@ pub enum Outcome {
 const GET: &str = "GET, HEAD";
 const POST: &str = "POST";
 
-pub fn error_response(ctx: &Ctx, request: &Request, error: &ApiError) -> Response {
-    if request.wants_json() {
-        Response::api_error(error)
-    } else {
-        error_headers(pages::error_page(ctx, request, error), error)
-    }
-}
-
 fn allow(request: &Request, allowed: &'static str) -> Result<(), ApiError> {
     let method = request.method.as_str();
     let ok = allowed.split(", ").any(|m| m == method);
     if ok { Ok(()) } else { Err(ApiError::MethodNotAllowed(allowed)) }
-}
-
-/// Refuses state-changing requests that a page of another site made the browser send.
-pub fn check_same_origin(ctx: &Ctx, request: &Request) -> Result<(), ApiError> {
-    if request.header("sec-fetch-site").is_some_and(|s| s.eq_ignore_ascii_case("cross-site")) {
-        return Err(ApiError::Forbidden("cross-site request refused"));
-    }
-    if origin_allowed(ctx, request) { Ok(()) } else { Err(ApiError::Forbidden("cross-origin request refused")) }
-}
-
-/// No `Origin` (not a browser, or a same-origin GET) is allowed; otherwise it must name the
-/// host the request was sent to, or a configured extra origin.
-pub fn origin_allowed(ctx: &Ctx, request: &Request) -> bool {
-    let Some(origin) = request.header("origin") else { return true };
-    let origin = origin.trim_end_matches('/');
-    if ctx.config.allowed_origins.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
-        return true;
-    }
-    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
-    match (authority, request.header("host")) {
-        (Some(authority), Some(host)) => authority.eq_ignore_ascii_case(host),
-        _ => false,
-    }
 }
 
 pub fn route(ctx: &Ctx, request: &Request) -> Outcome {

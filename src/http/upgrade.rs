@@ -93,7 +93,7 @@ pub fn upgrade(
 ) {
     let refused = |response: &Response| log::info!("{} ws refused {} {}", request.peer, request.path, response.status);
     let checked = check_upgrade(request).and_then(|key| {
-        if !super::routes::origin_allowed(ctx, request) {
+        if !super::origin::origin_allowed(ctx, request) {
             return Err(Response::api_error(&ApiError::Forbidden("cross-origin WebSocket refused")));
         }
         let credential = ctx.credential(request).ok_or_else(|| Response::api_error(&ApiError::NotLoggedIn))?;

@@ -8,62 +8,16 @@
 //! server) takes effect at the next request, and two demotions, one here and one at the
 //! console, can't both pass the rule.
 
+use super::audit::{Actor, audit_entry, last_admin};
 use super::{Hub, SessionUser, UserId};
 use crate::clock::iso_now;
-use crate::db::{AccountFlags, AccountRow, AuditEntry};
+use crate::db::{AccountFlags, AccountRow};
 use crate::error::{ADMINS_ONLY, ApiError};
 use crate::protocol::{AdminAccount, AdminAccountsPage, AuditItem, Event};
 
 /// The most accounts and audit entries one page holds.
 pub const MAX_ACCOUNTS_PAGE: u32 = 500;
 pub const MAX_AUDIT_PAGE: u32 = 200;
-
-/// Who performed an admin action, for the audit log.
-pub enum Actor<'a> {
-    Admin(&'a SessionUser),
-    /// `mychat admin` on the server's console.
-    Console,
-}
-
-impl Actor<'_> {
-    pub fn id(&self) -> Option<&str> {
-        match self {
-            Actor::Admin(user) => Some(&user.id),
-            Actor::Console => None,
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        match self {
-            Actor::Admin(user) => &user.name,
-            Actor::Console => "console",
-        }
-    }
-}
-
-/// Writes an audit entry (inside the caller's transaction).
-pub fn audit_entry(
-    db: &mut crate::db::Db,
-    actor: &Actor,
-    action: &str,
-    target: Option<(&str, &str)>,
-    detail: Option<&str>,
-) -> rusqlite::Result<()> {
-    db.audit(&AuditEntry {
-        actor_id: actor.id(),
-        actor_name: actor.name(),
-        action,
-        target_id: target.map(|t| t.0),
-        target_name: target.map(|t| t.1),
-        detail,
-    })
-}
-
-/// Whether changing `target` away from an active administrator would leave the server
-/// without one. Read inside a write transaction, so it holds against the console too.
-pub fn last_admin(db: &crate::db::Db, target: AccountFlags) -> rusqlite::Result<bool> {
-    Ok(target.is_admin && !target.disabled && db.active_admins()? <= 1)
-}
 
 impl Hub {
     /// 403 unless `user` is an administrator and not disabled, as `users.db` says now.

@@ -11,7 +11,7 @@ use crate::clock::iso_now;
 use crate::db::{BotRecord, Db};
 use crate::error::ApiError;
 use crate::hooks::Post;
-use crate::identity::Conversation;
+use crate::identity::{Conversation, bot_sender_id};
 use crate::limits::Rate;
 use crate::protocol::{AlertItem, BotItem, ReplyRef};
 use std::collections::HashMap;
@@ -24,18 +24,6 @@ pub const MAX_BOT_NAME_CHARS: usize = 32;
 /// Posts per bot: a burst of 20 (an outage reported by many monitors at once), then one
 /// every 3 s.
 pub(super) const POST_RATE: Rate = Rate::new(20, Duration::from_secs(3));
-/// The prefix of a bot's `sender_id`.
-const SENDER_PREFIX: &str = "bot:";
-
-/// Whether a message's sender is a bot.
-pub(super) fn is_bot(sender_id: &str) -> bool {
-    sender_id.starts_with(SENDER_PREFIX)
-}
-
-/// The bot id in a bot's `sender_id`.
-pub(super) fn bot_id(sender_id: &str) -> Option<&str> {
-    sender_id.strip_prefix(SENDER_PREFIX)
-}
 
 #[derive(Clone)]
 pub(super) struct Bot {
@@ -257,10 +245,7 @@ impl Hub {
         let refunded = bot.id.clone();
         self.undo.refunds.push(Box::new(move |limits| limits.posts_per_bot.refund(&refunded)));
 
-        let scope = Scope {
-            user: format!("{SENDER_PREFIX}{}", bot.id).into(),
-            conversation: Conversation::Room(bot.room.clone()),
-        };
+        let scope = Scope { user: bot_sender_id(&bot.id).into(), conversation: Conversation::Room(bot.room.clone()) };
         let open = match &post.key {
             Some(key) => self.db.open_alert(&bot.room, &scope.user, key).map_err(|e| self.internal(e))?,
             None => None,

@@ -7,7 +7,7 @@
 //! invitations on file (expired ones are dropped first), and one login link per account (a new
 //! one replaces the old). Expiry is on the wall clock, which `mychat admin` shares.
 
-use super::admin::{Actor, audit_entry};
+use super::audit::{Actor, audit_entry};
 use super::{Hub, SessionUser, TokenHash, UserId};
 use crate::clock::{iso_from_millis, unix_now};
 use crate::config::Registration;

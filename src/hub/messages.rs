@@ -325,7 +325,7 @@ impl Hub {
     fn edit_message(&mut self, scope: &Scope, id: i64, text: String) -> Result<(), Refusal> {
         let m = self.stored_in(scope, id)?;
         // A bot's message is edited by those who manage the room's bots (to annotate an alert).
-        let bot_manager = super::bots::is_bot(&m.sender_id)
+        let bot_manager = crate::identity::is_bot(&m.sender_id)
             && scope.room().is_some_and(|room| self.may_manage_bots(room, &scope.user));
         if m.sender_id != *scope.user && !bot_manager {
             return Err("only its author can edit a message");
@@ -686,7 +686,8 @@ impl Hub {
             }
             MessageRef::Room(id) => {
                 let user = self.author_name(&m.sender_id, m.sender_name);
-                let bot = super::bots::bot_id(&m.sender_id).map(|id| BotRef { id: id.to_string(), name: user.clone() });
+                let bot =
+                    crate::identity::bot_id(&m.sender_id).map(|id| BotRef { id: id.to_string(), name: user.clone() });
                 let alert =
                     m.alert.as_deref().and_then(|json| serde_json::from_str::<AlertItem>(json).ok()).map(|mut a| {
                         a.urgent = a.urgent();

@@ -19,6 +19,7 @@
 mod account;
 mod accounts;
 mod admin;
+mod audit;
 mod bots;
 mod chats;
 mod files;
@@ -34,7 +35,8 @@ pub use crate::db::Page;
 pub use crate::identity::{ConnId, Credential, RoomId, SessionUser, TokenHash, UserId};
 pub use account::{LinkProblem, PasswordCheck};
 pub use accounts::{MAX_SESSIONS_PER_USER, NewAccount, SessionMeta};
-pub use admin::{Actor, MAX_ACCOUNTS_PAGE, MAX_AUDIT_PAGE, audit_entry, last_admin};
+pub use admin::{MAX_ACCOUNTS_PAGE, MAX_AUDIT_PAGE};
+pub use audit::{Actor, audit_entry, last_admin};
 pub use bots::{MAX_BOT_NAME_CHARS, MAX_BOTS_PER_ROOM, Posted};
 pub use chats::MAX_QUERY_CHARS;
 pub use files::{MAX_ATTACHMENTS, NewUpload, Recorded, Served, ThumbRecorded, ThumbWanted, UploadTicket};

@@ -390,8 +390,12 @@ fn hashed_urls_are_cached_for_a_year_and_plain_ones_revalidate_both_by_etag() {
     assert!(single.starts_with("/static/js/chat-page."), "{single}");
     assert!(!client.get(&single).text().contains("// js/rooms.js\n"), "each page bundles only what it imports");
 
-    // The plain paths still work (old bookmarks, the modules one by one), revalidated on use.
-    for plain in ["/static/js/main.js", "/static/js/dom.js", "/static/css/app.css", "/static/favicon.svg"] {
+    // A module lives only in its bundles, unless a static file names it (the offline page's
+    // script and what it imports); plain paths are revalidated on use.
+    for bundled_only in ["/static/js/main.js", "/static/js/dom.js", "/static/js/conversation.js"] {
+        assert_eq!(client.get(bundled_only).status, 404, "{bundled_only}");
+    }
+    for plain in ["/static/js/offline.js", "/static/js/i18n.js", "/static/css/app.css", "/static/favicon.svg"] {
         let first = client.request("GET", plain, &[("Accept-Encoding", "gzip")], b"");
         assert_eq!(first.status, 200, "{plain}");
         assert_eq!(first.header("cache-control"), Some("no-cache"), "{plain}");
@@ -401,9 +405,13 @@ fn hashed_urls_are_cached_for_a_year_and_plain_ones_revalidate_both_by_etag() {
         assert_eq!(again.header("cache-control"), Some("no-cache"));
     }
     assert_eq!(
-        gunzip(&client.request("GET", "/static/js/main.js", &[("Accept-Encoding", "gzip")], b"").body),
-        source_file("static/js/main.js")
+        gunzip(&client.request("GET", "/static/js/i18n.js", &[("Accept-Encoding", "gzip")], b"").body),
+        source_file("static/js/i18n.js")
     );
+    // Stored gzipped only, it is inflated for a client that does not take gzip.
+    let plain = client.get("/static/css/app.css");
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.body, source_file("static/css/app.css"));
     assert_eq!(client.get("/static/js/main.0000000000aa.js").status, 404, "a made-up hash is not found");
 }
 
