@@ -41,10 +41,18 @@ async function serviceWorkerReady(page) {
 async function deliverPush(person, payload) {
   const cdp = await person.context.newCDPSession(person.page);
   const registrations = [];
+  const versions = [];
   cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => registrations.push(...list));
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions: list }) => versions.push(...list));
   await cdp.send('ServiceWorker.enable');
   await eventually(() => assert.ok(registrations.some((r) => !r.isDeleted)));
   const { registrationId, scopeURL } = registrations.find((r) => !r.isDeleted);
+  // A push reaches only an activated worker (a page is controlled already while its worker is
+  // still activating): one delivered before is dropped.
+  await eventually(() => assert.ok(
+    versions.some((v) => v.registrationId === registrationId && v.status === 'activated'),
+    `a version of ${registrationId} is activated: ${JSON.stringify(versions)}`,
+  ));
   await cdp.send('ServiceWorker.deliverPushMessage', {
     origin: new URL(scopeURL).origin,
     registrationId,
@@ -147,7 +155,7 @@ test('a pushed message becomes a notification, and its click opens the conversat
   await eventually(async () => assert.deepEqual(
     (await notifications(page)).map(({ title, body, tag }) => ({ title, body, tag })),
     [{ title: 'bob', body: 'Are you coming?', tag: `user-${bobId}` }],
-  ));
+  ), { timeout: 30_000 });
   // A second message of the same conversation replaces the notification and counts on.
   await deliverPush(alice, payload('Hello?', 2));
   await eventually(async () => {
@@ -155,7 +163,7 @@ test('a pushed message becomes a notification, and its click opens the conversat
     assert.equal(shown.length, 1);
     assert.equal(shown[0].body, 'Hello?');
     assert.equal(shown[0].data.count, 2);
-  });
+  }, { timeout: 30_000 });
 
   // The click (dispatched in the service worker, as the browser would) opens bob's chat in
   // the open app.
