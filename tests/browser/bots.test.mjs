@@ -44,7 +44,8 @@ test('the creator manages bots; bot messages show their alert and its resolution
   await a.locator('#room-name').fill('Home lab');
   await a.locator('#room-create').click();
   await expectText(a.locator('#chat-title'), 'Home lab');
-  await a.locator('#members-button').click();
+  // The members dialog opens at once for a new room: people first, then its bots.
+  await expectVisible(a.locator('#members-dialog[open]'));
   await a.getByRole('button', { name: 'Add bob to the room' }).click();
   await expectVisible(a.locator('#member-list .member').nth(1));
 
@@ -62,6 +63,7 @@ test('the creator manages bots; bot messages show their alert and its resolution
   await expectText(bots.locator('.bot-row .item-name'), 'Uptime');
   await screenshot(a, 'bots-dialog');
   await a.keyboard.press('Escape');
+  await expectHidden(a.locator('#members-dialog'));
 
   // Bob, a member, sees the members but no bots section.
   await entry(b, 'room', 'Home lab').click();
@@ -69,6 +71,7 @@ test('the creator manages bots; bot messages show their alert and its resolution
   await expectVisible(b.locator('#member-list .member').nth(1));
   await expectHidden(b.locator('#room-bots'));
   await b.keyboard.press('Escape');
+  await expectHidden(b.locator('#members-dialog'));
 
   // An alert, then its recovery: a reply, and the alert turns resolved in place.
   assert.equal(await hook(token, kuma(0, '[🔴 Down] timeout'), '?tags=rotating_light'), 200);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, DESKTOP, entry, eventually, expectCount, expectHidden, expectText, expectVisible, MOBILE,
+  assertNoProblems, createRoom, DESKTOP, entry, eventually, expectCount, expectHidden, expectText, expectVisible, MOBILE,
   newUser, openPerson, PASSWORD, screenshot, send, startSession, stopSession,
 } from './helpers/browser.mjs';
 
@@ -87,17 +87,9 @@ const tray = (page) => page.locator('#upload-tray > li');
 
 test('files are picked, pasted and dropped, shown with progress, cancelled and refused', { timeout: 90_000 }, async () => {
   const a = alice.page;
-  await a.locator('#new-room').click();
-  await a.locator('#room-name').fill('Photos');
-  await a.locator('#room-create').click();
+  roomId = await createRoom(a, 'Photos', { members: ['bob'] });
   await expectHidden(a.locator('#room-dialog'));
   await expectText(a.locator('#chat-title'), 'Photos');
-  roomId = decodeURIComponent(new URL(a.url()).hash.replace('#room/', ''));
-  await a.locator('#members-button').click();
-  await a.getByRole('button', { name: 'Add bob to the room' }).click();
-  await expectVisible(a.locator('#member-list .member', { hasText: 'bob' }));
-  await a.keyboard.press('Escape');
-  await expectHidden(a.locator('#members-dialog'));
 
   // Picking two photos at once: both upload and show a preview.
   await a.locator('#photo-input').setInputFiles([

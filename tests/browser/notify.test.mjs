@@ -105,16 +105,22 @@ test('notifications need the button, then announce chats not in view', { timeout
   await expectText(a.locator('#chat-title'), 'Plans');
   await expectVisible(message(a, 'Room news'));
   await expectHidden(entry(a, 'room', 'Plans').locator('.badge'));
-  // The open chat is in view: its messages are not announced.
+  // The open chat is in view: its messages are not announced. What is announced comes over
+  // the global socket, in order: once a later message of a chat not in view is announced,
+  // the one before it was decided on.
   const before = (await shown(a)).length;
   await send(b, 'Seen live');
   await expectVisible(message(a, 'Seen live'));
-  assert.equal((await shown(a)).length, before);
+  await entry(b, 'user', 'alice').click();
+  await send(b, 'Meanwhile, elsewhere');
+  await eventually(async () => assert.equal((await shown(a)).at(-1)?.body, 'Meanwhile, elsewhere'));
+  assert.deepEqual((await shown(a)).slice(before).map((n) => n.body), ['Meanwhile, elsewhere'], 'only the chat not in view is announced');
 
   // A hidden tab does not read the open chat: the message counts, is announced, stays unread.
+  // The page's clock is Playwright's from here, so the app's timers can be run on demand.
   await entry(a, 'user', 'bob').click();
-  await expectVisible(message(a, 'Second, announced'));
-  await entry(b, 'user', 'alice').click();
+  await expectVisible(message(a, 'Meanwhile, elsewhere'));
+  await a.clock.install();
   await setHidden(a, true);
   await send(b, 'While the tab was hidden');
   await expectVisible(message(a, 'While the tab was hidden'));
@@ -122,17 +128,18 @@ test('notifications need the button, then announce chats not in view', { timeout
   await eventually(async () => assert.equal((await shown(a)).at(-1).body, 'While the tab was hidden'));
   // Nothing was reported read. Synchronised on the page's own order of events: once an
   // IntersectionObserver of ours has seen the message (the app's, created earlier, was told
-  // first in the same rendering step), a page timer longer than the app's read-report delay
-  // (reads.js, 250 ms) fires after the app's would have; then the frames the page sent are
-  // read from the recorder.
+  // first in the same rendering step), the clock is moved past the app's read-report delay
+  // (reads.js, 250 ms), which runs any report it scheduled; then the frames the page sent
+  // are read from the recorder.
   const hiddenMessage = message(a, 'While the tab was hidden');
   await hiddenMessage.evaluate((node) => new Promise((resolve) => {
     const io = new IntersectionObserver(() => {
       io.disconnect();
-      setTimeout(resolve, 400);
+      resolve();
     });
     io.observe(node);
   }));
+  await a.clock.runFor(1000);
   const hiddenId = Number(await hiddenMessage.getAttribute('data-id'));
   const reads = () => a.evaluate(() => window.__sentFrames.map((f) => JSON.parse(f)).filter((f) => f.type === 'read'));
   assert.deepEqual((await reads()).filter((f) => f.up_to >= hiddenId), [], 'no read position sent for it while hidden');

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   assertNoProblems, createRoom, flood, DESKTOP, entry, eventually, expectCount, expectHidden, expectText, expectVisible,
-  message, MOBILE, newUser, screenshot, send,
-  startSession, stopSession,
+  message, MOBILE, newUser, screenshot, send, socketFrames,
+  startSession, stopSession, userId,
 } from './helpers/browser.mjs';
 
 const PAGE = 50;
@@ -28,6 +28,17 @@ before(async () => {
 });
 
 after(() => stopSession({ server, browser }));
+
+/**
+ * Sends a private message from `from` to `to` over a socket of its own, and waits until `to`'s
+ * chat list shows it: what `to`'s global socket told before it has been handled.
+ */
+async function globalSocketPassed(from, to, text) {
+  const [sent] = await socketFrames(from, { user: await userId(to) }, [{ type: 'message', text }]);
+  assert.equal(sent.type, 'message', JSON.stringify(sent));
+  const name = await from.evaluate(() => document.body.dataset.userName);
+  await expectText(entry(to, 'user', name).locator('.item-sub'), new RegExp(`${text}$`));
+}
 
 /** The colour (one of 8) static/js/dom.js derives from an id (FNV-1a), to check colours are per sender. */
 function colorOf(id) {
@@ -276,9 +287,13 @@ test('deleting a room closes it for every member', { timeout: 60_000 }, async ()
     await expectVisible(page.locator('.notice', { hasText: 'The room “Short-lived” was deleted.' }));
     await expectHidden(page.locator('#conversation'));
     await expectCount(entry(page, 'room', 'Short-lived'), 0);
-    // One notice, though the room socket and the global socket both told.
-    await expectCount(page.locator('.notice', { hasText: 'Short-lived' }), 1);
   }
+  // One notice, though the room socket and the global socket both told (and Alice's own
+  // request). Counted once a private message sent after the deletion reached each global
+  // socket (its frames come in order), so the deletion's frame on it was handled.
+  await globalSocketPassed(a, b, 'after the deletion');
+  await globalSocketPassed(b, a, 'after the deletion, too');
+  for (const page of [a, b]) assert.equal(await page.locator('.notice', { hasText: 'Short-lived' }).count(), 1);
   assertNoProblems(alice.problems);
   assertNoProblems(bob.problems);
 });
@@ -306,9 +321,11 @@ test('a member leaves a room after confirming; its creator is told to delete it 
   await b.locator('#leave-room-button').click();
   await b.locator('#confirm-yes').click();
   await expectVisible(b.locator('.notice', { hasText: 'You left the room “Choir”.' }));
-  await expectCount(b.locator('.notice', { hasText: 'Choir' }), 1);
   await expectHidden(b.locator('#conversation'));
   await expectCount(entry(b, 'room', 'Choir'), 0);
+  // One notice, though his request, the global socket and the room socket all told.
+  await globalSocketPassed(a, b, 'after leaving');
+  assert.equal(await b.locator('.notice', { hasText: 'Choir' }).count(), 1);
   await expectText(a.locator('#chat-subtitle'), '1 member');
   const status = await b.evaluate(async (id) => (await fetch(`/api/rooms/${id}`)).status, decodeURIComponent(new URL(a.url()).hash.replace('#room/', '')));
   assert.equal(status, 403, 'no longer a member');

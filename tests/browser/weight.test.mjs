@@ -2,7 +2,8 @@
 // empty HTTP cache) counts the HTTP requests and sums the bytes on the wire (headers and
 // encoded bodies), then a reload shows what the cache saves. It prints the figures; it asserts
 // only facts that must hold, not sizes: one script, one stylesheet, compressed text, hashed
-// URLs cached for a year, and nothing static fetched again on a reload.
+// URLs cached for a year, and nothing static fetched again on a reload. It weighs what the
+// binary ships, so its server serves the built-in bundles even with MYCHAT_ASSETS_DIR.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -12,7 +13,7 @@ let server;
 let browser;
 
 before(async () => {
-  ({ server, browser } = await startSession());
+  ({ server, browser } = await startSession({ builtInAssets: true }));
 });
 
 after(() => stopSession({ server, browser }));

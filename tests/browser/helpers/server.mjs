@@ -24,10 +24,14 @@ function binary() {
 }
 
 /** Runs the binary until it logs the address it serves; resolves with {child, port}. */
-function launch(addr, dataDir, extraArgs, openRegistration) {
+function launch(addr, dataDir, extraArgs, openRegistration, builtInAssets) {
   const defaults = openRegistration ? OPEN_REGISTRATION : [];
-  const args = ['--addr', addr, '--data-dir', dataDir, '--log', 'info', ...defaults, ...ASSET_ARGS, ...extraArgs];
-  const child = spawn(binary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const assets = builtInAssets ? [] : ASSET_ARGS;
+  const args = ['--addr', addr, '--data-dir', dataDir, '--log', 'info', ...defaults, ...assets, ...extraArgs];
+  // The binary reads MYCHAT_ASSETS_DIR itself too (every flag has its variable).
+  const env = { ...process.env };
+  if (builtInAssets) delete env.MYCHAT_ASSETS_DIR;
+  const child = spawn(binary(), args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -54,11 +58,13 @@ function launch(addr, dataDir, extraArgs, openRegistration) {
 export class TestServer {
   /**
    * `args`: more command-line options; `seed`: a data directory to start from (copied);
-   * `openRegistration: false` leaves the registration mode to the server's own default.
+   * `openRegistration: false` leaves the registration mode to the server's own default;
+   * `builtInAssets: true` serves the bundles built into the binary even with MYCHAT_ASSETS_DIR.
    */
-  constructor({ args = [], seed = null, openRegistration = true } = {}) {
+  constructor({ args = [], seed = null, openRegistration = true, builtInAssets = false } = {}) {
     this.extraArgs = args;
     this.openRegistration = openRegistration;
+    this.builtInAssets = builtInAssets;
     this.dataDir = mkdtempSync(join(tmpdir(), 'mychat-browser-'));
     if (seed) cpSync(seed, this.dataDir, { recursive: true });
     this.port = 0;
@@ -68,7 +74,7 @@ export class TestServer {
 
   /** Starts the server (on the same port as before, if it ran already). */
   async start() {
-    const { child, port, log } = await launch(`127.0.0.1:${this.port}`, this.dataDir, this.extraArgs, this.openRegistration);
+    const { child, port, log } = await launch(`127.0.0.1:${this.port}`, this.dataDir, this.extraArgs, this.openRegistration, this.builtInAssets);
     this.child = child;
     this.port = port;
     this.logText = log;
