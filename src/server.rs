@@ -38,6 +38,9 @@ pub fn run(config: Config) -> Result<(), String> {
     // Held until this function returns: one server per data directory.
     let _lock = crate::datalock::lock(&config.data_dir)?;
     let db = Db::open(&config.data_dir, config.durability).map_err(|e| e.to_string())?;
+    let (stop_checkpoints, checkpoint_stop) = crossbeam_channel::bounded::<()>(1);
+    let checkpointer = crate::db::checkpoint::spawn(&config.data_dir, checkpoint_stop)
+        .map_err(|e| format!("starting the checkpointer: {e}"))?;
     let vapid = Arc::new(Vapid::load_or_create(&config.data_dir)?);
     let (hub_tx, hub_rx) = crossbeam_channel::bounded(HUB_QUEUE);
     let pusher = start_pusher(&config, vapid.clone(), HubClient::new(hub_tx.clone()))?;
@@ -98,6 +101,9 @@ pub fn run(config: Config) -> Result<(), String> {
     log::info!("signal {signal}: shutting down");
     stop.store(true, Ordering::SeqCst);
     wake(local);
+    // The hub's last act is a full checkpoint; the checkpointer must be out of its way.
+    drop(stop_checkpoints);
+    let _ = checkpointer.join();
     let _ = hub_tx.send(Command::Shutdown);
     if hub_thread.join().is_err() {
         return Err("the hub thread panicked".into());

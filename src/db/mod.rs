@@ -8,6 +8,7 @@
 
 mod admin;
 mod bots;
+pub mod checkpoint;
 mod files;
 mod invites;
 mod messages;
@@ -52,6 +53,10 @@ pub enum Page {
 
 /// The three files, their schema names in the connection, in the order a consistent backup
 /// copies them (see `backup.rs`).
+/// The WAL size (pages) at which a commit checkpoints by itself: only when the checkpointer
+/// thread has fallen far behind (8,000 pages of 4 KiB: 32 MiB per file).
+pub const BACKSTOP_CHECKPOINT_PAGES: u32 = 8000;
+
 pub const FILES: [(&str, &str); 3] = [("chat", "chathistory.db"), ("rooms", "rooms.db"), ("main", "users.db")];
 
 /// Why the database could not be opened.
@@ -226,6 +231,8 @@ impl Db {
     fn configure(conn: &Connection) -> Result<(), OpenError> {
         // The backup command may hold a read lock for a moment; wait rather than fail.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The checkpointer thread copies the WAL back (see `checkpoint`); this only bounds it.
+        conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES}"))?;
         conn.execute_batch("PRAGMA foreign_keys = ON")?;
         // A deleted message's text must be gone from the files, not just unlinked: freed
         // pages of the message files are overwritten.

@@ -160,3 +160,32 @@ fn a_schema_newer_than_the_binary_is_refused() {
     let sender: String = chat.query_row("SELECT sender FROM messages WHERE id = 1", [], |r| r.get(0)).unwrap();
     assert_eq!(sender, "alice", "nothing was migrated");
 }
+
+/// The database file as it is on disk, without the WAL: what a checkpoint has copied back.
+fn rows_in_file_itself(dir: &std::path::Path, file: &str, sql: &str) -> i64 {
+    let uri = format!("file:{}?immutable=1", dir.join(file).display());
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+    Connection::open_with_flags(uri, flags).and_then(|db| db.query_row(sql, [], |r| r.get(0))).unwrap_or(-1)
+}
+
+#[test]
+fn the_checkpointer_copies_the_wal_back_while_the_server_runs() {
+    // The hub's own automatic checkpoint waits for 32 MiB of WAL; a few writes reach the
+    // database files only through the checkpointer thread, within seconds.
+    let server = Server::start(&[]);
+    let (alice, a) = user(&server, "alice");
+    let (_, b) = user(&server, "bob");
+    let mut ws = alice.ws(&format!("/ws/{a}/{b}"));
+    ws.send("kept in the file");
+    assert_eq!(ws.recv_type("message")["text"], "kept in the file");
+    let dir = server.data.path();
+    let checkpointed = eventually(std::time::Duration::from_secs(30), || {
+        rows_in_file_itself(dir, "users.db", "SELECT count(*) FROM users WHERE name = 'bob'") == 1
+            && rows_in_file_itself(
+                dir,
+                "chathistory.db",
+                "SELECT count(*) FROM messages WHERE text = 'kept in the file'",
+            ) == 1
+    });
+    assert!(checkpointed, "the new rows reached the database files while the server ran");
+}

@@ -25,14 +25,18 @@ pub struct Launch {
 impl Launch {
     fn command(&self) -> Command {
         let mut command = Command::new(&self.bin);
+        // The scenarios register their users themselves, as on the original app; builds from
+        // before registration modes (compared with `--server-bin`) are open anyway.
+        let help = Command::new(&self.bin).arg("--help").output().map(|o| o.stdout).unwrap_or_default();
+        if String::from_utf8_lossy(&help).contains("--registration") {
+            command.args(["--registration", "open"]);
+        }
         command
             .arg("--addr")
             .arg(&self.addr)
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(["--rate-limits", "off", "--log", &self.log])
-            // The scenarios register their users themselves, as on the original app.
-            .args(["--registration", "open"])
             .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
