@@ -367,20 +367,19 @@ impl Db {
         )
     }
 
+    /// Indexes a message's text for search, at the batch's commit (see `Db::flush_index`).
     fn index_text(&mut self, id: MessageRef, text: &str) -> DbResult<()> {
         if text.is_empty() {
             return Ok(());
         }
-        self.writing()?
-            .prepare_cached("INSERT INTO chat.message_search (rowid, text) VALUES (?1, ?2)")?
-            .execute((search_rowid(id), text))?;
+        self.writing()?;
+        self.pending_index.push(super::IndexChange::Add(search_rowid(id), text.to_string()));
         Ok(())
     }
 
     fn unindex(&mut self, id: MessageRef) -> DbResult<()> {
-        self.writing()?
-            .prepare_cached("DELETE FROM chat.message_search WHERE rowid = ?1")?
-            .execute([search_rowid(id)])?;
+        self.writing()?;
+        self.pending_index.push(super::IndexChange::Remove(search_rowid(id)));
         Ok(())
     }
 
@@ -438,6 +437,7 @@ impl Db {
     /// Messages of `user`'s conversations matching `query` (FTS5 syntax, already made safe),
     /// best first: `(message, snippet)`. Only conversations `user` is in: private messages
     /// they sent or received, and messages of `rooms`.
+    /// (What the open batch indexed is written at its commit, so a search sees it after.)
     pub fn search(&self, user: &str, rooms: &[&str], query: &str, limit: u32) -> DbResult<Vec<(MessageRef, String)>> {
         // Rooms are passed as one JSON array, so the statement is the same for every caller.
         let rooms = serde_json::to_string(rooms).unwrap_or_else(|_| "[]".into());
@@ -538,6 +538,7 @@ mod tests {
         let reply = db.insert_message(&reply).unwrap();
         assert!(db.toggle_reaction(original, "👍", "b", "now").unwrap());
         db.set_mentions("r", oid, &["b"]).unwrap();
+        db.commit().unwrap(); // the index is written at the commit
         assert_eq!(db.search("b", &["r"], "secret", 10).unwrap().len(), 1);
         db.delete_message(original, "now", 3).unwrap();
         let gone = db.message(original).unwrap().unwrap();
@@ -546,6 +547,7 @@ mod tests {
         assert!(quoted.deleted && quoted.text.is_empty(), "{quoted:?}");
         assert!(db.reactions(original).unwrap().is_empty());
         assert!(db.mentions("r", oid).unwrap().is_empty());
+        db.commit().unwrap(); // the index is written at the commit
         assert!(db.search("b", &["r"], "secret", 10).unwrap().is_empty());
         let copies: i64 = db
             .conn
@@ -561,6 +563,7 @@ mod tests {
         db.insert_message(&new(Thread::Private("c", "d"), "c", "the blue house", 2)).unwrap();
         db.insert_message(&new(Thread::Room("r1"), "c", "blue skies", 3)).unwrap();
         db.insert_message(&new(Thread::Room("r2"), "c", "blue moon", 4)).unwrap();
+        db.commit().unwrap(); // the index is written at the commit
         let hits = db.search("b", &["r1"], "\"blue\"", 10).unwrap();
         let found: Vec<_> = hits.iter().map(|(id, _)| *id).collect();
         assert_eq!(found.len(), 2, "{hits:?}");
@@ -568,7 +571,9 @@ mod tests {
         assert!(hits.iter().all(|(_, s)| s.contains("\u{E000}blue\u{E001}")), "{hits:?}");
         // Russian, and diacritics folded.
         db.insert_message(&new(Thread::Private("a", "b"), "a", "Привет, café", 5)).unwrap();
+        db.commit().unwrap(); // the index is written at the commit
         assert_eq!(db.search("a", &[], "\"привет\"", 10).unwrap().len(), 1);
+        db.commit().unwrap(); // the index is written at the commit
         assert_eq!(db.search("a", &[], "\"cafe\"", 10).unwrap().len(), 1);
     }
 

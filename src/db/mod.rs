@@ -122,6 +122,18 @@ fn count_accounts(conn: &Connection) -> rusqlite::Result<i64> {
 pub struct Db {
     conn: Connection,
     in_transaction: bool,
+    /// Changes to the search index, written just before the batch commits: an FTS5 table
+    /// flushes what it holds at every savepoint, so indexing each message as it is stored
+    /// (inside its savepoint) wrote one index segment per message, then merged them.
+    pending_index: Vec<IndexChange>,
+    /// Where the open unit's changes begin (see [`Db::begin_unit`]).
+    unit_mark: usize,
+}
+
+/// A change to the search index waiting for the commit.
+enum IndexChange {
+    Add(i64, String),
+    Remove(i64),
 }
 
 impl Db {
@@ -175,7 +187,7 @@ impl Db {
         migrate::run(&conn)?;
         // Presence lives in memory; the seed's column is reset as the seed did at startup.
         conn.execute("UPDATE main.users SET online = 0 WHERE online IS NOT 0", [])?;
-        let db = Db { conn, in_transaction: false };
+        let db = Db { conn, in_transaction: false, pending_index: Vec::new(), unit_mark: 0 };
         let clamped = db.clamp_future_sessions(crate::clock::unix_now())?;
         if clamped > 0 {
             log::warn!("{clamped} sessions were made while the clock was ahead; their age counts from now");
@@ -216,7 +228,7 @@ impl Db {
             drop(Db::open(dir, Durability::Normal).map_err(|e| e.to_string())?);
             conn = connect()?;
         }
-        Ok(Db { conn, in_transaction: false })
+        Ok(Db { conn, in_transaction: false, pending_index: Vec::new(), unit_mark: 0 })
     }
 
     /// An empty in-memory database with the same schema, for the hub's unit tests.
@@ -225,7 +237,7 @@ impl Db {
         conn.execute_batch("ATTACH ':memory:' AS chat; ATTACH ':memory:' AS rooms;")?;
         Self::configure(&conn)?;
         migrate::run(&conn)?;
-        Ok(Db { conn, in_transaction: false })
+        Ok(Db { conn, in_transaction: false, pending_index: Vec::new(), unit_mark: 0 })
     }
 
     fn configure(conn: &Connection) -> Result<(), OpenError> {
@@ -254,6 +266,7 @@ impl Db {
     /// kept, or taken back when a later step of the same action fails (for steps that are not
     /// all the database's, as `atomically` needs).
     pub fn begin_unit(&mut self) -> DbResult<()> {
+        self.unit_mark = self.pending_index.len();
         self.writing()?.execute_batch("SAVEPOINT unit")
     }
 
@@ -261,6 +274,7 @@ impl Db {
         if keep {
             self.conn.execute_batch("RELEASE unit")
         } else {
+            self.pending_index.truncate(self.unit_mark);
             self.conn.execute_batch("ROLLBACK TO unit; RELEASE unit")
         }
     }
@@ -273,6 +287,7 @@ impl Db {
 
     /// Runs several writes as one unit inside the batch: all of them or none.
     pub fn atomically<T>(&mut self, f: impl FnOnce(&mut Db) -> DbResult<T>) -> DbResult<T> {
+        let mark = self.pending_index.len();
         self.writing()?.execute_batch("SAVEPOINT command")?;
         match f(self) {
             Ok(value) => {
@@ -280,10 +295,32 @@ impl Db {
                 Ok(value)
             }
             Err(e) => {
+                self.pending_index.truncate(mark);
                 let _ = self.conn.execute_batch("ROLLBACK TO command; RELEASE command");
                 Err(e)
             }
         }
+    }
+
+    /// Writes the search index's waiting changes (before the commit, or before a statement
+    /// that changes the index by itself).
+    pub(crate) fn flush_index(&mut self) -> DbResult<()> {
+        if self.pending_index.is_empty() {
+            return Ok(());
+        }
+        let changes = std::mem::take(&mut self.pending_index);
+        let conn = self.writing()?;
+        for change in changes {
+            match change {
+                IndexChange::Add(rowid, text) => conn
+                    .prepare_cached("INSERT INTO chat.message_search (rowid, text) VALUES (?1, ?2)")?
+                    .execute((rowid, text))?,
+                IndexChange::Remove(rowid) => {
+                    conn.prepare_cached("DELETE FROM chat.message_search WHERE rowid = ?1")?.execute([rowid])?
+                }
+            };
+        }
+        Ok(())
     }
 
     /// Runs `sql` inside the batch's transaction, as a write would.
@@ -302,6 +339,10 @@ impl Db {
         if !self.in_transaction {
             return Ok(());
         }
+        if let Err(e) = self.flush_index() {
+            self.rollback();
+            return Err(e);
+        }
         self.in_transaction = false;
         match self.conn.execute_batch("COMMIT") {
             Ok(()) => Ok(()),
@@ -314,6 +355,7 @@ impl Db {
 
     /// Abandons the open transaction, if any (`mychat admin` after a refused change).
     pub fn rollback(&mut self) {
+        self.pending_index.clear();
         if self.in_transaction {
             self.in_transaction = false;
             let _ = self.conn.execute_batch("ROLLBACK");

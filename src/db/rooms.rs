@@ -67,6 +67,9 @@ impl Db {
     /// foreign keys cascade too; the explicit deletes keep it true for files where they were
     /// never declared.)
     pub fn delete_room(&mut self, room_id: &str) -> DbResult<()> {
+        // The index's waiting changes go first, outside the unit, so the room's are among
+        // those deleted below and a rolled-back unit undoes none of the others.
+        self.flush_index()?;
         self.atomically(|db| {
             let conn = db.writing()?;
             // What hangs off the room's messages goes first: index entries, reactions, mentions.

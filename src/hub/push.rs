@@ -113,7 +113,10 @@ impl Hub {
     /// A private message: its recipient, if away and not muting the sender.
     pub(super) fn push_private(&mut self, item: &PrivateItem) {
         let (recipient, sender): (UserId, UserId) = (item.receiver_id.clone(), item.sender_id.clone());
-        if recipient == sender || !self.private_level(&recipient, &sender).alerts(false, true, false) {
+        if recipient == sender || !self.is_away(&recipient) {
+            return;
+        }
+        if !self.private_level(&recipient, &sender).alerts(false, true, false) {
             return;
         }
         let text = preview(&item.text, item.meta.attachments.len());
@@ -124,23 +127,39 @@ impl Hub {
     /// A room message: every member but the sender who is away and whose level it reaches
     /// (a mention reaches "mentions").
     pub(super) fn push_room(&mut self, members: &[UserId], room_name: &str, item: &RoomItem) {
+        // Most members of a busy room are online: they are skipped before anything is built.
+        let mut away = members.iter().filter(|m| ***m != *item.sender_id && self.is_away(m)).peekable();
+        if away.peek().is_none() {
+            return;
+        }
         let room: RoomId = item.room_id.as_str().into();
-        let text = preview(&item.text, item.meta.attachments.len());
         // An urgent alert of a bot reaches members who only want mentions (never the muted).
         let urgent = item.alert.as_ref().is_some_and(|alert| alert.urgent);
-        for member in members.iter().filter(|m| ***m != *item.sender_id) {
-            let mentioned = item.meta.mentions.contains(member);
-            if !self.rooms.level_of(&room, member).unwrap_or_default().alerts(mentioned, false, urgent) {
-                continue;
-            }
+        let notified: Vec<UserId> = away
+            .filter(|member| {
+                let mentioned = item.meta.mentions.contains(member);
+                self.rooms.level_of(&room, member).unwrap_or_default().alerts(mentioned, false, urgent)
+            })
+            .cloned()
+            .collect();
+        if notified.is_empty() {
+            return;
+        }
+        let text = preview(&item.text, item.meta.attachments.len());
+        for member in &notified {
             let sender = party(&item.sender_id, &item.user);
             self.push_to(member, Notification::room(&item.room_id, room_name, sender, &text, item.id));
         }
     }
 
+    /// No socket of `user` is open: what a push is for (a user who is reading is not buzzed).
+    fn is_away(&self, user: &UserId) -> bool {
+        self.sockets.count_of(user) == 0
+    }
+
     /// Pushes to `user`'s browsers and forward, unless a socket of theirs is open.
     pub(super) fn push_to(&mut self, user: &UserId, notification: Notification) {
-        if self.sockets.count_of(user) > 0 {
+        if !self.is_away(user) {
             return;
         }
         let notification = Arc::new(notification);
