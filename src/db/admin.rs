@@ -7,6 +7,7 @@
 
 use super::{Db, DbResult};
 use crate::config::Registration;
+use crate::protocol::AuditItem;
 use rusqlite::OptionalExtension;
 
 /// The audit log keeps this many entries; older ones are dropped as new ones come.
@@ -41,18 +42,6 @@ pub struct AuditEntry<'a> {
     pub target_id: Option<&'a str>,
     pub target_name: Option<&'a str>,
     pub detail: Option<&'a str>,
-}
-
-/// One admin action, as read back.
-pub struct AuditRow {
-    pub id: i64,
-    pub at: String,
-    pub actor_id: Option<String>,
-    pub actor_name: String,
-    pub action: String,
-    pub target_id: Option<String>,
-    pub target_name: Option<String>,
-    pub detail: Option<String>,
 }
 
 /// One of a user's sessions, for their list of devices.
@@ -188,13 +177,13 @@ impl Db {
     }
 
     /// Up to `limit` audit entries older than `before`, newest first.
-    pub fn audit_page(&self, before: i64, limit: u32) -> DbResult<Vec<AuditRow>> {
+    pub fn audit_page(&self, before: i64, limit: u32) -> DbResult<Vec<AuditItem>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, at, actor_id, actor_name, action, target_id, target_name, detail FROM main.audit_log
               WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
         )?;
         stmt.query_map((before, limit), |r| {
-            Ok(AuditRow {
+            Ok(AuditItem {
                 id: r.get(0)?,
                 at: r.get(1)?,
                 actor_id: r.get(2)?,

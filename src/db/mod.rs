@@ -22,7 +22,7 @@ pub use bots::BotRecord;
 pub use files::{FileRow, MessageKind, Released, released};
 pub use messages::{NewMessage, Quote, StoredMessage, Thread};
 
-pub use admin::{AccountFlags, AccountRow, AuditEntry, AuditRow, MAX_AUDIT_ROWS, SessionRow};
+pub use admin::{AccountFlags, AccountRow, AuditEntry, MAX_AUDIT_ROWS, SessionRow};
 pub use invites::{InviteRow, LoginLinkRow};
 pub use private::{Partner, UNREAD_CAP};
 pub use push::{ForwardRecord, SubscriptionRecord};

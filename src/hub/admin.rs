@@ -144,19 +144,6 @@ impl Hub {
     /// `GET /api/admin/audit?before=&limit=`: newest first.
     pub fn audit_log(&self, admin: &UserId, before: i64, limit: u32) -> Result<Vec<AuditItem>, ApiError> {
         self.require_admin(admin)?;
-        let rows = self.db.audit_page(before, limit).map_err(|e| self.internal(e))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditItem {
-                id: r.id,
-                at: r.at,
-                actor_id: r.actor_id,
-                actor_name: r.actor_name,
-                action: r.action,
-                target_id: r.target_id,
-                target_name: r.target_name,
-                detail: r.detail,
-            })
-            .collect())
+        self.db.audit_page(before, limit).map_err(|e| self.internal(e))
     }
 }
