@@ -297,29 +297,20 @@ pub fn hash_token(token: &str) -> Option<[u8; 32]> {
 }
 
 /// Decodes standard or URL-safe base64, with or without padding (ntfy's `?auth=`, Basic
-/// credentials).
+/// credentials). A `+` that form decoding of a query turned into a space is still a `+`.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in text.trim().trim_end_matches('=').bytes() {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            // A `+` that form decoding of a query turned into a space is still a `+`.
-            b'+' | b'-' | b' ' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
+    use base64ct::{Base64Unpadded, Encoding};
+    let standard: String = text
+        .trim()
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '-' | ' ' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    Base64Unpadded::decode_vec(&standard).ok()
 }
 
 #[cfg(test)]

@@ -309,6 +309,11 @@ fn gotify(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
 mod tests {
     use super::*;
     use crate::http::request::parse_head;
+    use base64ct::{Base64UrlUnpadded, Encoding};
+
+    fn base64url(bytes: &[u8]) -> String {
+        Base64UrlUnpadded::encode_string(bytes)
+    }
 
     fn credentials(query: &str) -> (Option<String>, Option<String>) {
         let head = format!("POST /hooks/ntfy/t?{query} HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -331,17 +336,5 @@ mod tests {
         assert_eq!(credentials(&format!("auth={encoded}")).0.as_deref(), Some(&*token));
         let basic = base64url(format!("Basic {}", base64url(format!("alerts:{token}").as_bytes())).as_bytes());
         assert_eq!(credentials(&format!("auth={basic}")), (Some(token), Some("alerts".into())));
-    }
-
-    fn base64url(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            }
-        }
-        out
     }
 }
