@@ -112,8 +112,22 @@ function keepAlive(event, promise) {
   return promise;
 }
 
+/**
+ * Notification work, one task at a time. Chromium's getNotifications() deletes from its
+ * store every notification that is written but not yet reported on display (unless created
+ * after the read began); such a notification stays on screen, but its click finds nothing
+ * and its count is lost. So no read of ours may overlap a show: a push for one chat
+ * arriving while another's notification is being shown waits for it.
+ */
+let notificationWork = Promise.resolve();
+function serially(task) {
+  const run = notificationWork.then(task, task);
+  notificationWork = run.catch(() => {});
+  return run;
+}
+
 self.addEventListener('push', (event) => {
-  keepAlive(event, showPush(event.data));
+  keepAlive(event, serially(() => showPush(event.data)));
 });
 
 async function showPush(data) {
@@ -154,11 +168,11 @@ async function updateBadge() {
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  keepAlive(event, openConversation(event.notification));
+  keepAlive(event, serially(() => openConversation(event.notification)));
 });
 
 self.addEventListener('notificationclose', (event) => {
-  keepAlive(event, updateBadge());
+  keepAlive(event, serially(updateBadge));
 });
 
 /** Shows the notification's conversation: in an open app window if there is one. */
