@@ -359,9 +359,11 @@ impl Db {
 
     /// The highest change number given so far (0 for an install that never had one).
     pub fn latest_seq(&self) -> DbResult<i64> {
+        // `seq > 0` lets SQLite read the partial `*_changed` indexes, which hold only the
+        // messages ever changed, instead of scanning every message.
         self.conn.query_row(
-            "SELECT max(COALESCE((SELECT max(seq) FROM chat.messages), 0),
-                        COALESCE((SELECT max(seq) FROM rooms.room_messages), 0))",
+            "SELECT max(COALESCE((SELECT max(seq) FROM chat.messages WHERE seq > 0), 0),
+                        COALESCE((SELECT max(seq) FROM rooms.room_messages WHERE seq > 0), 0))",
             [],
             |r| r.get(0),
         )
