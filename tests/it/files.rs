@@ -1,11 +1,8 @@
 //! Photos and files: uploads at and over every limit, refusals that store and read nothing,
-//! truncated uploads, decompression bombs, polyglots and SVG, EXIF stripping and rotated
-//! thumbnails, who may download, ranges and ETags, de-duplication, deletion, retention, and
-//! backups that carry the files.
-//!
-//! Messages do not carry attachments yet (the message pipeline will claim them by id); until
-//! then, `claim` marks an upload as sent in a message by writing its row the way the hub's
-//! `claim_attachments` does, so downloads by other members can be tested.
+//! truncated and too-slow uploads, decompression bombs, polyglots and SVG, EXIF stripping and
+//! rotated thumbnails, who may download, ranges and ETags, de-duplication, deletion,
+//! retention, backups that carry the files, and files sent in messages (`send_files`), which
+//! is how other members come to download them.
 
 use crate::util::*;
 use serde_json::{Value, json};
@@ -168,6 +165,47 @@ fn a_truncated_upload_stores_nothing() {
     // Its reservation is given back: a full-size upload still fits.
     let mut alice = alice;
     uploaded(&mut alice, &format!("user:{a}"), "next.bin", &bytes(1 << 20, 10));
+}
+
+/// A client that keeps sending, but slower than `UPLOAD_MIN_RATE` (16 KiB/s after a 10 s
+/// grace), is cut off at its deadline: a 408, nothing kept, and its upload slot and
+/// reservation given back. (A silent client is the read timeout's; this one is never silent.)
+#[test]
+fn an_upload_slower_than_the_minimum_rate_is_cut_off() {
+    let server = Server::start(&["--max-uploads", "1"]);
+    let (mut alice, a) = user(&server, "alice");
+    let length = 16 * 1024;
+    // The deadline is 10 s + length / 16 KiB/s = 11 s; 100 bytes every 500 ms is 200 B/s, and
+    // even 60 s of it (13,000 bytes in all) never completes the body.
+    let mut stream = raw_upload(&alice, &format!("/api/files?to=user:{a}&name=slow.bin"), length, &bytes(1000, 12));
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut trickle = stream.try_clone().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let trickler = std::thread::spawn(move || {
+        let mut sent = 1000;
+        for _ in 0..120 {
+            std::thread::sleep(Duration::from_millis(500));
+            if stopped.load(std::sync::atomic::Ordering::SeqCst) || trickle.write_all(&[b'x'; 100]).is_err() {
+                break;
+            }
+            sent += 100;
+        }
+        sent
+    });
+    let response = read_response(&mut stream).unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let sent = trickler.join().unwrap();
+    assert_eq!(response.status, 408, "{}", response.text());
+    assert_eq!(response.error(), "request timed out");
+    assert_eq!(response.header("connection"), Some("close"));
+    assert!(sent < length, "the client never finished its body ({sent} of {length} bytes)");
+    assert!(server.wait_for_log("upload too slow: refused", WAIT), "{}", server.log());
+    assert_nothing_stored(&server, 0, 0);
+    // The one upload slot and the reservation are free again.
+    let next = uploaded(&mut alice, &format!("user:{a}"), "next.bin", &bytes(length, 13));
+    assert_eq!(next["size"], length, "{next}");
+    assert_eq!(file_rows(&server), 1);
 }
 
 #[test]
