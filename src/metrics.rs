@@ -145,7 +145,9 @@ pub static HTTP_RESPONSES: [Counter; 5] = [const { Counter::new() }; 5];
 pub static RATE_LIMITED: Counter = Counter::new();
 /// Sockets cut off because they did not read what they were sent.
 pub static SLOW_CONSUMERS: Counter = Counter::new();
-/// Web Push messages the push sender delivered, and those it gave up on.
+/// Notifications the push sender delivered (to a browser's push service, or a user's ntfy or
+/// Gotify), and those it gave up on (refused, gone, failing after its retries, or dropped
+/// from a full queue).
 pub static PUSH_SENT: Counter = Counter::new();
 pub static PUSH_FAILED: Counter = Counter::new();
 
@@ -169,12 +171,12 @@ pub fn webhook_post(format: usize, result: usize) {
     }
 }
 
-/// For the push sender: one message delivered to a push service.
+/// For the push sender: one notification delivered to a push service or a forward.
 pub fn push_sent() {
     PUSH_SENT.inc();
 }
 
-/// For the push sender: one message given up on (refused, expired, unreachable).
+/// For the push sender: one notification given up on (refused, gone, unreachable, dropped).
 pub fn push_failed() {
     PUSH_FAILED.inc();
 }
@@ -217,9 +219,19 @@ pub fn render(data_dir: &Path, files: &[&str]) -> String {
                 writeln!(o, "mychat_webhook_posts_total{{format=\"{format}\",result=\"{result}\"}} {}", counter.get());
         }
     }
-    family(o, "mychat_push_sent_total", "counter", "Web Push messages delivered to a push service.");
+    family(
+        o,
+        "mychat_push_sent_total",
+        "counter",
+        "Notifications delivered to a push service or an ntfy/Gotify forward.",
+    );
     let _ = writeln!(o, "mychat_push_sent_total {}", PUSH_SENT.get());
-    family(o, "mychat_push_failed_total", "counter", "Web Push messages given up on.");
+    family(
+        o,
+        "mychat_push_failed_total",
+        "counter",
+        "Notifications given up on: refused, gone (404/410), failing after retries, or dropped.",
+    );
     let _ = writeln!(o, "mychat_push_failed_total {}", PUSH_FAILED.get());
     family(o, "mychat_database_file_bytes", "gauge", "Size of each database file and its write-ahead log.");
     for file in files {

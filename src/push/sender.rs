@@ -12,6 +12,7 @@ use super::notification::Notification;
 use super::vapid::Vapid;
 use super::{Forward, ForwardKind, Subscription};
 use crate::clock::unix_now;
+use crate::metrics;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TrySendError};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -124,6 +125,7 @@ impl Pusher {
             Ok(()) => true,
             Err(TrySendError::Full(job)) => {
                 log::warn!("push queue full: a notification for {} was dropped", job.user);
+                metrics::push_failed();
                 false
             }
             Err(TrySendError::Disconnected(_)) => false,
@@ -198,6 +200,7 @@ fn run(rx: &Receiver<Job>, shared: &Shared) {
         if let Some((job, wait)) = attempt(shared, job) {
             if retries.len() >= MAX_PENDING_RETRIES {
                 log::warn!("push retry list full: a notification for {} was dropped", job.user);
+                metrics::push_failed();
                 continue;
             }
             seq += 1;
@@ -240,6 +243,9 @@ fn attempt(shared: &Shared, mut job: Job) -> Option<(Job, Duration)> {
     };
     if outcome == Outcome::Delivered {
         log::debug!("push to {what} for {} delivered", job.user);
+        metrics::push_sent();
+    } else {
+        metrics::push_failed();
     }
     // Only the hub's subscriptions have anything to learn; a forward's outcome is in the log.
     if let Target::Device(sub) = job.target {

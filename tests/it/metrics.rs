@@ -6,7 +6,7 @@ use serde_json::json;
 use std::time::Duration;
 
 /// The value of a sample line `name{labels} value` (or `name value`).
-fn sample(text: &str, series: &str) -> f64 {
+pub(crate) fn sample(text: &str, series: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
         .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
@@ -14,7 +14,7 @@ fn sample(text: &str, series: &str) -> f64 {
         .unwrap()
 }
 
-fn scrape(client: &mut Client) -> String {
+pub(crate) fn scrape(client: &mut Client) -> String {
     let response = client.get("/metrics");
     assert_eq!(response.status, 200, "{}", response.text());
     assert!(response.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"));
