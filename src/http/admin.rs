@@ -70,6 +70,33 @@ pub fn users(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     Ok(Response::json(200, &ctx.hub.ask(move |hub| hub.admin_accounts(&admin.id, after, limit))??))
 }
 
+/// GET /api/admin/files?limit= — disk use: what the stored files take against the limits,
+/// the disk's free space, and the users whose uploads take the most, largest first.
+pub fn files(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let admin = require_admin(ctx, request)?;
+    let limit = number(request, "limit", 100, 1, MAX_ACCOUNTS_PAGE as i64)? as usize;
+    let (stored, users, more) = ctx.hub.ask(move |hub| hub.admin_disk_use(&admin.id, limit))??;
+    let free = ctx.files.store.free_space().map_err(|e| {
+        log::error!("statvfs on the file store failed: {e}");
+        ApiError::Internal
+    })?;
+    let config = &ctx.config;
+    Ok(Response::json(
+        200,
+        &serde_json::json!({
+            "stored_bytes": stored,
+            "total_quota": config.total_file_quota,
+            "user_quota": config.user_file_quota,
+            "max_file_size": config.max_file_size,
+            "free_bytes": free,
+            "min_free_space": config.min_free_space,
+            "retention_seconds": config.file_retention.map(|d| d.as_secs()),
+            "users": users,
+            "more": more,
+        }),
+    ))
+}
+
 /// POST /api/admin/users/{id}/promote|demote|disable|enable — the account as it is now.
 pub fn user_action(ctx: &Ctx, request: &Request, target: &str, action: &str) -> Result<Response, ApiError> {
     let admin = require_admin(ctx, request)?;

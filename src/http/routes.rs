@@ -182,6 +182,7 @@ fn dispatch(ctx: &Ctx, request: &Request) -> Result<Outcome, ApiError> {
             _ => allow(request, "GET, HEAD, POST").and_then(|()| respond(admin::registration(ctx, request))),
         },
         ["api", "admin", "audit"] => allow(request, GET).and_then(|()| respond(admin::audit(ctx, request))),
+        ["api", "admin", "files"] => allow(request, GET).and_then(|()| respond(admin::files(ctx, request))),
         ["ws", "status"] => upgrade(SocketTarget::Status, None),
         ["ws", "global", user] => upgrade(SocketTarget::Global, Some(user)),
         ["ws", "room", room, user] => upgrade(SocketTarget::Room { room: room.to_string() }, Some(user)),

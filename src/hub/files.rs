@@ -371,7 +371,9 @@ impl Hub {
         } else {
             self.in_conversation(user, &row.conversation)?;
         }
-        let Some(hash) = row.hash.as_deref() else { return Err(ApiError::Gone("this file has expired")) };
+        let Some(hash) = row.hash.as_deref() else {
+            return Err(ApiError::Gone("this file is no longer kept: it expired, or its account was deleted"));
+        };
         let (hash, size, mime) = if thumb {
             match (row.thumb_hash.as_deref(), row.thumb_size, row.thumb_mime) {
                 (Some(h), Some(s), Some(m)) => (h, s, m),
@@ -491,6 +493,16 @@ impl Hub {
             .collect();
         out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.name.cmp(&b.name)));
         out
+    }
+
+    /// `GET /api/admin/files`: the bytes the store holds, and the `limit` users whose uploads
+    /// take the most (`more`: others have files too).
+    pub fn admin_disk_use(&self, admin: &UserId, limit: usize) -> Result<(i64, Vec<DiskUse>, bool), ApiError> {
+        self.require_admin(admin)?;
+        let mut users = self.disk_use();
+        let more = users.len() > limit;
+        users.truncate(limit);
+        Ok((self.stored_bytes(), users, more))
     }
 
     /// Bytes of all stored objects, as the total limit counts them.

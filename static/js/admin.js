@@ -1,10 +1,11 @@
 // The administration page (/admin, administrators only): accounts, invitations, the
-// registration mode and the audit log, each its own module. An action in one section shows
-// in the audit log at once.
+// registration mode, disk use and the audit log, each its own module. An action in one
+// section shows in the audit log (and in disk use) at once.
 
 import './account-strings.js';
 import { AccountList } from './admin-accounts.js';
 import { AuditLog } from './admin-audit.js';
+import { DiskUse } from './admin-files.js';
 import { Invites } from './admin-invites.js';
 import { RegistrationMode } from './admin-registration.js';
 import { initLanguageSwitch } from './i18n.js';
@@ -12,7 +13,11 @@ import { initLanguageSwitch } from './i18n.js';
 initLanguageSwitch(document.querySelector('.lang-switch'));
 
 const audit = new AuditLog();
-const changed = () => audit.refresh();
+const disk = new DiskUse();
+const changed = () => {
+  audit.refresh();
+  disk.refresh();
+};
 new AccountList(document.body.dataset.userId, changed);
 new Invites(changed);
 new RegistrationMode(changed);

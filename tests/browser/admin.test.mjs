@@ -1,5 +1,5 @@
 // Household administration in the browser: the admin page (accounts, invitations, the
-// registration mode, the audit log), an invitation used end to end by a new browser, a
+// registration mode, disk use, the audit log), an invitation used end to end by a new browser, a
 // one-time sign-in link opened by a fresh browser that then sets a new password, and the
 // settings page's list of devices with "sign out" — in English and Russian, desktop and phone.
 // The server runs with its own default registration mode (a new server: by invitation).
@@ -184,7 +184,7 @@ test('the admin and settings pages in Russian on a phone, and in English on a ph
   }
 });
 
-test('the admin page on a desktop disables and enables an account', { timeout: 60_000 }, async () => {
+test('the admin page on a desktop disables and enables an account, and shows its disk use', { timeout: 60_000 }, async () => {
   const { page } = root;
   await page.setViewportSize(DESKTOP);
   await page.goto('/admin');
@@ -201,5 +201,15 @@ test('the admin page on a desktop disables and enables an account', { timeout: 6
   await card(page, 'bob').locator('[data-action="enable"]').click();
   await expectHidden(card(page, 'bob').locator('.badge-tag.disabled'));
   await signIn(bob.page, 'bob', 'bobs new password');
+  // Disk use: bob's upload shows under Files, beside the server's limits.
+  const rootId = await page.evaluate(() => document.body.dataset.userId);
+  const upload = await bob.page.evaluate(async (to) => {
+    const response = await fetch(`/api/files?to=${encodeURIComponent(to)}&name=note.txt`, { method: 'POST', body: 'a note for root' });
+    return response.status;
+  }, `user:${rootId}`);
+  assert.equal(upload, 201);
+  await page.reload();
+  await expectText(page.locator('#files-list > li').filter({ hasText: 'bob' }).locator('.card-meta'), /^1 file, 15 /);
+  await expectText(page.locator('#files-summary'), /^Stored files take 15 .* of the 10 GB allowed/);
   await bob.context.close();
 });

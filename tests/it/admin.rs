@@ -277,6 +277,10 @@ fn login_links_sign_in_once_and_expire() {
     assert_eq!(again.status, 403, "the reset window closed with the change: {}", again.text());
 
     // Single use: the same link again is refused, and signs nobody in.
+    // (Pasted whole into the sign-in page's form, as in an installed app, it is recognised.)
+    let pasted = server.client().get(&format!("/login-link?token={}", encode(&format!(" {url} "))));
+    assert_eq!(pasted.status, 404, "the same answer as the link itself: used");
+    assert!(pasted.text().contains("This sign-in link is not valid"));
     let (mut second, page, refused) = open_link(&server, url);
     assert_eq!(page.status, 404);
     assert!(page.text().contains("This sign-in link is not valid"));
@@ -297,6 +301,12 @@ fn login_links_sign_in_once_and_expire() {
     let second = root.request("POST", &format!("/api/admin/users/{bob_id}/login-link"), &[], b"").json();
     assert_eq!(scalar(&server, "SELECT count(*) FROM login_links"), 1);
     assert_eq!(open_link(&server, first["url"].as_str().unwrap()).2.status, 404, "replaced");
+    let pasted = server.client().get(&format!("/login-link?token={}", encode(second["url"].as_str().unwrap())));
+    assert!(
+        pasted.text().contains("<strong id=\"link-name\">bob"),
+        "a pasted link finds its account: {}",
+        pasted.text()
+    );
     assert_eq!(open_link(&server, second["url"].as_str().unwrap()).2.status, 303);
 }
 
@@ -555,6 +565,7 @@ fn every_admin_endpoint_refuses_everyone_but_admins_and_changes_nothing() {
         ("POST", "/api/admin/registration".into(), json!({"mode": "closed"})),
         ("GET", "/api/admin/audit".into(), Value::Null),
         ("GET", "/api/admin/audit?before=5".into(), Value::Null),
+        ("GET", "/api/admin/files".into(), Value::Null),
     ];
     let before = state(&server);
     for (who, client, expected) in [
