@@ -578,3 +578,56 @@ fn mentions_per_message_are_capped() {
         .unwrap();
     assert_eq!(rows, 20);
 }
+
+#[test]
+fn no_action_reaches_another_conversations_message_or_a_room_one_was_removed_from() {
+    let server = Server::start(&[]);
+    let (mut alice, a) = user(&server, "alice");
+    let (mut bob, b) = user(&server, "bob");
+    let (carol, c) = user(&server, "carol");
+    // A message between bob and carol; alice tries to act on it from her chat with bob.
+    let mut bc = chat(&bob, &b, &c);
+    let mut cb = chat(&carol, &c, &b);
+    let theirs = say(&mut bc, "between us");
+    next(&mut cb);
+    let mut ab = chat(&alice, &a, &b);
+    let mut ba = chat(&bob, &b, &a);
+    for (frame, refusal) in [
+        (json!({ "type": "react", "id": theirs["id"], "emoji": "👍" }), "no such message in this conversation"),
+        (json!({ "type": "delete", "id": theirs["id"] }), "no such message in this conversation"),
+        (
+            json!({ "type": "message", "text": "hijack", "reply_to": { "id": theirs["id"] } }),
+            "the message you reply to is not in this conversation",
+        ),
+    ] {
+        ab.send_json(&frame);
+        assert_eq!(ab.recv_type("error")["error"], refusal, "{frame}");
+    }
+    say(&mut ab, "marker");
+    hears_marker_next(&mut ba, "marker");
+    say(&mut bc, "second marker");
+    hears_marker_next(&mut cb, "second marker");
+    let stored = history(&mut bob, &format!("/api/history/{b}/{c}"));
+    assert_eq!(stored[0]["text"], "between us");
+    assert!(stored[0].get("deleted").is_none() && stored[0].get("reactions").is_none(), "{}", stored[0]);
+    let texts: Vec<Value> =
+        history(&mut alice, &format!("/api/history/{a}/{b}")).iter().map(|m| m["text"].clone()).collect();
+    assert_eq!(texts, [json!("marker")], "the refused reply was not stored");
+
+    // A member removed from a room: whatever their open socket still sends is refused.
+    let room = create_room(&mut alice, "Club", &[&b]);
+    let mut a_room = room_ws(&alice, &room, &a);
+    let mut b_room = room_ws(&bob, &room, &b);
+    let notice = say(&mut a_room, "members only");
+    assert_eq!(next(&mut b_room)["text"], "members only");
+    let removed = alice.post_json(&format!("/api/rooms/{room}/remove_user"), &json!({ "user_id": b }));
+    assert_eq!(removed.status, 200, "{}", removed.text());
+    b_room.send_json(&json!({ "type": "react", "id": notice["id"], "emoji": "👎" }));
+    b_room.send_json(&json!({ "type": "message", "text": "still here?" }));
+    assert_eq!(b_room.ended(WAIT), Ended::Closed(4403));
+    say(&mut a_room, "room marker");
+    let room_history = history(&mut alice, &format!("/api/rooms/{room}/history"));
+    let texts: Vec<&Value> = room_history.iter().map(|m| &m["text"]).collect();
+    assert_eq!(texts, [&json!("members only"), &json!("room marker")], "nothing of bob's was stored");
+    assert!(room_history[0].get("reactions").is_none(), "{}", room_history[0]);
+}
