@@ -3,6 +3,7 @@
 //! VAPID signature and headers; refusals leave no row behind.
 
 use crate::fake_push::{Answer, Browser, FakePushService, verify_vapid};
+use crate::metrics::{sample, scrape};
 use crate::util::*;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -158,7 +159,12 @@ fn the_test_button_pushes_to_every_device_socket_or_not() {
 
 #[test]
 fn subscriptions_answered_410_or_404_are_forgotten() {
-    let server = Server::start(&LAN);
+    let server = Server::start(&["--push-private-endpoints", "on", "--metrics", "on"]);
+    let pushes = |server: &Server| {
+        let text = scrape(&mut server.client());
+        (sample(&text, "mychat_push_sent_total"), sample(&text, "mychat_push_failed_total"))
+    };
+    assert_eq!(pushes(&server), (0.0, 0.0));
     let service = FakePushService::start();
     service.answer("/push/gone", Answer::GoneOnce);
     service.answer("/push/missing", Answer::NotFound);
@@ -174,10 +180,13 @@ fn subscriptions_answered_410_or_404_are_forgotten() {
     }
     let fine = vec![(bob_id.clone(), service.url("/push/fine"))];
     assert!(eventually(WAIT, || subscription_rows(&server) == fine), "{:?}", subscription_rows(&server));
+    // One delivered; the gone and the missing count as failed.
+    assert!(eventually(WAIT, || pushes(&server) == (1.0, 2.0)), "{:?}", pushes(&server));
     send_private(&alice, &alice_id, &bob_id, "two");
     service.wait_for("/push/fine", 2, WAIT);
     assert_eq!(service.count("/push/gone"), 1, "a gone subscription is not pushed again");
     assert_eq!(service.count("/push/missing"), 1);
+    assert!(eventually(WAIT, || pushes(&server) == (2.0, 2.0)), "{:?}", pushes(&server));
 }
 
 #[test]
@@ -457,4 +466,94 @@ fn push_subscriptions_per_user_are_capped() {
     assert_eq!(off.status, 200, "{}", off.text());
     subscribed(&mut bob, &browsers[20]);
     assert_eq!(subscription_rows(&server).len(), 20);
+}
+
+/// Sets a chat's notification level for `client` (`"all"`, `"mentions"` or `"none"`).
+fn set_level(client: &mut Client, kind: &str, id: &str, level: &str) {
+    let body = json!({ "chat": { "kind": kind, "id": id }, "level": level });
+    let response = client.post_json("/api/chats/notify", &body);
+    assert_eq!(response.status, 200, "{}", response.text());
+}
+
+fn pushed_ids(service: &FakePushService, path: &str, browser: &Browser) -> Vec<i64> {
+    let count = service.count(path);
+    if count == 0 {
+        return Vec::new();
+    }
+    let pushes = service.wait_for(path, count, WAIT);
+    pushes.iter().map(|p| browser.decrypt(&p.body)["message_id"].as_i64().unwrap()).collect()
+}
+
+#[test]
+fn pushes_follow_each_members_notification_level() {
+    let server = Server::start(&["--push-private-endpoints", "on", "--metrics", "on"]);
+    let service = FakePushService::start();
+    let (mut alice, alice_id) = user(&server, "alice");
+    let mut away = Vec::new();
+    for name in ["bob", "carol", "dave"] {
+        let (mut client, id) = user(&server, name);
+        let browser = Browser::new(service.url(&format!("/push/{name}")));
+        subscribed(&mut client, &browser);
+        away.push((client, id, browser));
+    }
+    let room = alice.post_json("/api/rooms/create", &json!({ "name": "Family" })).json();
+    let room = room["id"].as_str().unwrap().to_string();
+    for (_, id, _) in &away {
+        let added = alice.post_json(&format!("/api/rooms/{room}/add_user"), &json!({ "user_id": id }));
+        assert_eq!(added.status, 200, "{}", added.text());
+    }
+    // bob hears everything (the default), carol only mentions, dave nothing; dave has also
+    // muted his private chat with alice.
+    set_level(&mut away[1].0, "room", &room, "mentions");
+    set_level(&mut away[2].0, "room", &room, "none");
+    set_level(&mut away[2].0, "user", &alice_id, "none");
+
+    let mut ws = alice.ws(&format!("/ws/room/{room}/{alice_id}"));
+    ws.send("dinner is ready");
+    let plain = ws.recv_type("room_message")["id"].as_i64().unwrap();
+    ws.send("@carol and @dave, that means you");
+    let mention = ws.recv_type("room_message")["id"].as_i64().unwrap();
+    ws.close();
+    let to_dave = send_private(&alice, &alice_id, &away[2].1, "muted, so no buzz");
+    let to_carol = send_private(&alice, &alice_id, &away[1].1, "a private message reaches every level but none");
+
+    // Every push the hub decided on has been delivered once the counter shows it: bob 2,
+    // carol 2 (the mention and the private message); dave none.
+    let sent = || sample(&scrape(&mut server.client()), "mychat_push_sent_total");
+    assert!(eventually(WAIT, || sent() == 4.0), "pushes sent: {}", sent());
+    let mut bob = pushed_ids(&service, "/push/bob", &away[0].2);
+    bob.sort();
+    assert_eq!(bob, vec![plain, mention]);
+    let mut carol = pushed_ids(&service, "/push/carol", &away[1].2);
+    carol.sort();
+    assert_eq!(carol, vec![mention, to_carol], "carol hears mentions and private messages only");
+    assert_eq!(service.count("/push/dave"), 0, "dave chose nothing, even when mentioned (message {to_dave})");
+}
+
+#[test]
+fn subscriptions_unused_for_60_days_expire() {
+    let mut server = Server::start(&LAN);
+    let service = FakePushService::start();
+    let (alice, alice_id) = user(&server, "alice");
+    let (mut bob, bob_id) = user(&server, "bob");
+    let old = Browser::new(service.url("/push/old"));
+    let recent = Browser::new(service.url("/push/recent"));
+    subscribed(&mut bob, &old);
+    subscribed(&mut bob, &recent);
+    server.stop();
+    // The old phone was last seen 61 days ago and last pushed to 60 days and a minute ago;
+    // the recent one was seen as long ago but pushed to 59 days ago.
+    let day = 86_400;
+    let db = rusqlite::Connection::open(server.data.path().join("users.db")).unwrap();
+    let aged = "UPDATE push_subscriptions SET last_seen = ?1, last_success = ?2 WHERE endpoint = ?3";
+    db.execute(aged, rusqlite::params![now() - 61 * day, now() - 60 * day - 60, service.url("/push/old")]).unwrap();
+    db.execute(aged, rusqlite::params![now() - 61 * day, now() - 59 * day, service.url("/push/recent")]).unwrap();
+    drop(db);
+    server.start_again();
+    let expected = vec![(bob_id.clone(), service.url("/push/recent"))];
+    assert!(eventually(WAIT, || subscription_rows(&server) == expected), "{:?}", subscription_rows(&server));
+    assert!(server.wait_for_log("1 push subscriptions unused for 60 days expired", WAIT), "{}", server.log());
+    let id = send_private(&alice, &alice_id, &bob_id, "only the recent device hears this");
+    assert_eq!(recent.decrypt(&service.wait_for("/push/recent", 1, WAIT)[0].body)["message_id"], id);
+    assert_eq!(service.count("/push/old"), 0, "an expired subscription is never pushed");
 }
