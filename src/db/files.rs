@@ -216,9 +216,32 @@ impl Db {
         self.delete_where("conv_kind = 'room' AND conv_a = ?1", [room])
     }
 
-    /// Deletes the rows a user uploaded.
+    /// An account goes: its pending uploads are deleted, and the files it sent lose their bytes
+    /// but keep their rows, so the messages that carried them show "file removed" instead of
+    /// an empty bubble. Returns the rows as they were.
     pub fn delete_files_of_uploader(&mut self, user: &str) -> DbResult<Vec<FileRow>> {
-        self.delete_where("uploader = ?1", [user])
+        let mut rows = self.delete_where("uploader = ?1 AND message_id IS NULL", [user])?;
+        rows.extend(self.clear_where("uploader = ?1 AND hash IS NOT NULL", [user])?);
+        Ok(rows)
+    }
+
+    /// Clears the bytes of the rows matching `condition` (hash and thumbnail), keeping the
+    /// rows; returns them as they were.
+    fn clear_where(&mut self, condition: &str, params: impl rusqlite::Params + Copy) -> DbResult<Vec<FileRow>> {
+        let select = format!("SELECT {COLUMNS} FROM chat.files WHERE {condition}");
+        let rows: Vec<FileRow> = {
+            let conn = self.writing()?;
+            let mut stmt = conn.prepare_cached(&select)?;
+            stmt.query_map(params, row)?.collect::<DbResult<_>>()?
+        };
+        let conn = self.writing()?;
+        let mut update = conn.prepare_cached(
+            "UPDATE chat.files SET hash = NULL, thumb_hash = NULL, thumb_size = NULL, needs_thumb = 0 WHERE id = ?1",
+        )?;
+        for f in &rows {
+            update.execute([f.id])?;
+        }
+        Ok(rows)
     }
 
     /// Deletes up to `limit` pending rows created before `before` (Unix seconds).
@@ -232,22 +255,10 @@ impl Db {
     /// Expires up to `limit` attached rows created before `before`: their bytes go, the row
     /// stays (hash and thumbnail cleared) so the message can show "file expired".
     pub fn expire_retained(&mut self, before: i64, limit: u32) -> DbResult<Vec<FileRow>> {
-        let select = format!(
-            "SELECT {COLUMNS} FROM chat.files WHERE hash IS NOT NULL AND created_unix < ?1 ORDER BY created_unix LIMIT ?2"
-        );
-        let rows: Vec<FileRow> = {
-            let conn = self.writing()?;
-            let mut stmt = conn.prepare_cached(&select)?;
-            stmt.query_map((before, limit), row)?.collect::<DbResult<_>>()?
-        };
-        let conn = self.writing()?;
-        let mut update = conn.prepare_cached(
-            "UPDATE chat.files SET hash = NULL, thumb_hash = NULL, thumb_size = NULL, needs_thumb = 0 WHERE id = ?1",
-        )?;
-        for f in &rows {
-            update.execute([f.id])?;
-        }
-        Ok(rows)
+        self.clear_where(
+            "id IN (SELECT id FROM chat.files WHERE hash IS NOT NULL AND created_unix < ?1 ORDER BY created_unix LIMIT ?2)",
+            (before, limit),
+        )
     }
 
     /// Whether any row refers to this object (as a file or as a thumbnail).

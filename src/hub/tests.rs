@@ -579,10 +579,11 @@ mod files {
         hub.claim_attachments(&alice.id, &conversation, &[mine], MessageRef::Room(2)).unwrap();
         hub.finish_batch();
         assert!(hub.file_for(&alice.id, file, false).is_ok());
-        // The uploader's account goes: their files go, the others' stay.
+        // The uploader's account goes: their files' bytes go (the row stays for the message
+        // to say so), the others' stay.
         assert_eq!(hub.delete_files_of_user(&bob.id).unwrap(), 1);
         hub.finish_batch();
-        assert_eq!(hub.file_for(&alice.id, file, false).unwrap_err().status(), 404);
+        assert_eq!(hub.file_for(&alice.id, file, false).unwrap_err().status(), 410);
         assert!(hub.file_for(&alice.id, mine, false).is_ok());
         assert_eq!(hub.take_orphans(10), [ContentHash([1; 32])]);
         // The room goes: its files go.

@@ -543,7 +543,7 @@ fn retention_expires_old_files() {
     send_files(&alice, &a, &format!("user:{a}"), &[id_of(&item)], "");
     let url = item["url"].as_str().unwrap().to_string();
     assert!(eventually(WAIT, || alice.get(&url).status == 410), "expired");
-    assert_eq!(alice.get(&url).error(), "this file has expired");
+    assert_eq!(alice.get(&url).error(), "this file is no longer kept: it expired, or its account was deleted");
     assert!(eventually(WAIT, || stored(server.data.path()).is_empty()), "its bytes are gone");
     // The row stays, so the message can say the file expired.
     assert_eq!(file_rows(&server), 1);
@@ -708,4 +708,73 @@ fn files_travel_in_messages_and_go_with_them() {
     assert_eq!(file_rows(&server), 1, "only carol's pending upload is left");
     assert!(eventually(WAIT, || stored(server.data.path()).len() == 1), "the note's bytes are trashed");
     let _ = c;
+}
+
+#[test]
+fn administrators_see_disk_use_per_person() {
+    let server = Server::start(&[
+        "--user-file-quota",
+        "1M",
+        "--total-file-quota",
+        "4M",
+        "--min-free-space",
+        "0",
+        "--file-retention",
+        "30d",
+    ]);
+    let (mut admin, a) = user(&server, "alice");
+    assert_eq!(admin.get_json("/api/account")["is_admin"], true, "the first account administers");
+    let (mut bob, b) = user(&server, "bob");
+    let (mut carol, c) = user(&server, "carol");
+    let empty = admin.get_json("/api/admin/files");
+    assert_eq!(empty["users"], json!([]));
+    assert_eq!(empty["stored_bytes"], 0);
+    assert_eq!((empty["user_quota"].as_u64(), empty["total_quota"].as_u64()), (Some(1 << 20), Some(4 << 20)));
+    assert_eq!(empty["min_free_space"], 0);
+    assert_eq!(empty["retention_seconds"], 30 * 86_400);
+    assert!(empty["free_bytes"].as_u64().unwrap() > 0, "{empty}");
+    // Bob's two uploads (one sent, one not yet) and carol's one; identical bytes count per upload.
+    let to_alice = format!("user:{a}");
+    let sent = uploaded(&mut bob, &to_alice, "a.bin", &bytes(3000, 1));
+    send_files(&bob, &b, &to_alice, &[id_of(&sent)], "");
+    uploaded(&mut bob, &to_alice, "b.bin", &bytes(1000, 2));
+    let carols = uploaded(&mut carol, &to_alice, "c.bin", &bytes(500, 3));
+    let carols_message = send_files(&carol, &c, &to_alice, &[id_of(&carols)], "the receipt");
+    let use_now = admin.get_json("/api/admin/files");
+    let people: Vec<(String, i64, i64)> = use_now["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["name"].as_str().unwrap().to_string(), u["bytes"].as_i64().unwrap(), u["files"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(people, [("bob".to_string(), 4000, 2), ("carol".to_string(), 500, 1)], "largest first");
+    assert_eq!(use_now["users"][1]["user_id"], c.as_str());
+    assert_eq!(use_now["stored_bytes"], 4500);
+    assert_eq!(use_now["more"], false);
+    let first = admin.get_json("/api/admin/files?limit=1");
+    assert_eq!((first["users"].as_array().unwrap().len(), &first["more"]), (1, &json!(true)));
+    assert_eq!(admin.get("/api/admin/files?limit=0").status, 400);
+    // Only administrators: a member learns nothing.
+    let refused = bob.get("/api/admin/files");
+    assert_eq!((refused.status, refused.error()), (403, "administrators only".to_string()));
+    // Deleting carol's account deletes her files, and her line; her message keeps its text
+    // and says its file is no longer kept, instead of showing an empty attachment.
+    let objects = stored(server.data.path()).len();
+    assert_eq!(admin.request("DELETE", &format!("/api/admin/users/{c}"), &[], b"").status, 200);
+    let after = admin.get_json("/api/admin/files");
+    assert_eq!(after["users"].as_array().unwrap().len(), 1);
+    assert_eq!(after["users"][0]["name"], "bob");
+    assert_eq!(after["stored_bytes"], 4000);
+    assert!(eventually(WAIT, || stored(server.data.path()).len() == objects - 1), "carol's bytes are gone");
+    let history = admin.get_json(&format!("/api/history/{a}/{c}"));
+    let kept = history.as_array().unwrap().iter().find(|m| m["id"] == carols_message["id"]).expect("her message stays");
+    assert_eq!(kept["text"], "the receipt");
+    assert_eq!(kept["attachments"][0]["name"], "c.bin");
+    assert_eq!(kept["attachments"][0]["expired"], true, "{kept}");
+    let url = carols["url"].as_str().unwrap();
+    let gone = admin.get(url);
+    assert_eq!(
+        (gone.status, gone.error()),
+        (410, "this file is no longer kept: it expired, or its account was deleted".into())
+    );
 }
