@@ -55,6 +55,9 @@ pub fn sniff(head: &[u8]) -> &'static str {
     if head.starts_with(b"OggS") {
         return "audio/ogg";
     }
+    if head.len() >= 12 && head.starts_with(b"RIFF") && &head[8..12] == b"WAVE" {
+        return "audio/wav";
+    }
     if head.starts_with(b"ID3") || is_mpeg_audio_frame(head) {
         return "audio/mpeg";
     }
@@ -142,7 +145,7 @@ mod tests {
         assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]), "image/jpeg");
         assert_eq!(sniff(b"GIF89a......"), "image/gif");
         assert_eq!(sniff(b"RIFF\x10\0\0\0WEBPVP8 "), "image/webp");
-        assert_eq!(sniff(b"RIFF\x10\0\0\0WAVEfmt "), OCTET_STREAM);
+        assert_eq!(sniff(b"RIFF\x10\0\0\0WAVEfmt "), "audio/wav", "a RIFF that is not WebP is not an image");
     }
 
     #[test]

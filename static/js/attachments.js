@@ -1,7 +1,7 @@
 // A message's attachments as DOM: photos as thumbnails whose box has the photo's real aspect
 // ratio before a byte of it loads (the server sends each image's width and height), so the
 // list does not jump; other files as a row with an icon, the name, the size and a download
-// link; a file deleted by the retention option as a note. Names go in through textContent.
+// link (audio and video with a player above it); a file no longer kept as a note. Names go in through textContent.
 
 import { el } from './dom.js';
 import { lang, t } from './i18n.js';
@@ -79,6 +79,25 @@ function fileRow(attachment) {
 }
 
 /**
+ * Audio and video play in the bubble (the server answers ranges, so they seek) above their
+ * download row; nothing is fetched until the person presses play, or for a video, its first
+ * frame's worth of metadata.
+ */
+function mediaTile(attachment) {
+  const video = attachment.type.startsWith('video/');
+  const player = el(video ? 'video' : 'audio', {
+    class: video ? 'attachment-video' : 'attachment-audio',
+    src: attachment.url,
+    attrs: { controls: '', preload: video ? 'metadata' : 'none', 'aria-label': attachment.name, ...(video ? { playsinline: '' } : {}) },
+  });
+  return el('div', { class: 'attachment-media', dataset: { id: String(attachment.id) } }, [player, fileRow(attachment)]);
+}
+
+function isMedia(attachment) {
+  return /^(audio|video)\//.test(attachment.type);
+}
+
+/**
  * The attachments of a message.
  * @param items   the message's `attachments`
  * @param onOpen  called with an image attachment to show it full screen
@@ -89,6 +108,7 @@ export function renderAttachments(items, onOpen) {
   for (const attachment of items) {
     if (attachment.expired) box.append(el('p', { class: 'attachment-expired', text: t('fileExpired', { name: attachment.name }) }));
     else if (isImage(attachment)) box.append(imageTile(attachment, onOpen));
+    else if (isMedia(attachment)) box.append(mediaTile(attachment));
     else box.append(fileRow(attachment));
   }
   return box;

@@ -13,7 +13,7 @@ import { deflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import {
   assertNoProblems, createRoom, DESKTOP, entry, eventually, expectCount, expectHidden, expectText, expectVisible, MOBILE,
-  newUser, openPerson, PASSWORD, screenshot, send, startSession, stopSession,
+  newUser, openChat, openPerson, PASSWORD, screenshot, send, startSession, stopSession,
 } from './helpers/browser.mjs';
 
 let server;
@@ -210,4 +210,61 @@ test('on a phone the viewer swipes and Back closes it', { timeout: 60_000 }, asy
   assert.ok(p.url().includes('#room/'), 'Back closed the viewer, not the room');
   assertNoProblems(phone.problems);
   await phone.context.close();
+});
+
+/** A mono 16-bit PCM WAV of `seconds` of a 440 Hz tone at 8 kHz. */
+function wav(seconds) {
+  const rate = 8000;
+  const samples = rate * seconds;
+  const out = Buffer.alloc(44 + samples * 2);
+  out.write('RIFF', 0);
+  out.writeUInt32LE(36 + samples * 2, 4);
+  out.write('WAVEfmt ', 8);
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(1, 20); // PCM
+  out.writeUInt16LE(1, 22); // mono
+  out.writeUInt32LE(rate, 24);
+  out.writeUInt32LE(rate * 2, 28);
+  out.writeUInt16LE(2, 32);
+  out.writeUInt16LE(16, 34);
+  out.write('data', 36);
+  out.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i += 1) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
+  return out;
+}
+
+test('a voice note sent in a private chat plays in the other side\'s bubble', { timeout: 60_000 }, async () => {
+  const a = alice.page;
+  const b = bob.page;
+  await openChat(a, 'bob');
+  await a.locator('#attach-input').setInputFiles([{ name: 'voice note.wav', mimeType: 'audio/wav', buffer: wav(3) }]);
+  await expectCount(a.locator('#upload-tray li.ready'), 1);
+  await send(a, 'listen to this');
+  await expectCount(tray(a), 0);
+  await openChat(b, 'alice');
+  const bubble = b.locator('#message-list .msg', { hasText: 'listen to this' });
+  const player = bubble.locator('audio.attachment-audio');
+  await expectCount(player, 1);
+  await expectText(bubble.locator('.attachment-file .file-name'), 'voice note.wav');
+  assert.equal(await player.getAttribute('preload'), 'none', 'nothing is fetched before play');
+  // Loading it as the player does: the served bytes decode as 3 s of audio, and a seek lands
+  // (the server answers ranges).
+  const state = await player.evaluate(async (audio) => {
+    audio.preload = 'auto';
+    audio.load();
+    await new Promise((resolve, reject) => {
+      audio.addEventListener('canplay', resolve, { once: true });
+      audio.addEventListener('error', () => reject(new Error(`media error ${audio.error?.code}`)), { once: true });
+    });
+    audio.currentTime = 2;
+    await new Promise((resolve) => audio.addEventListener('seeked', resolve, { once: true }));
+    return { duration: audio.duration, time: audio.currentTime };
+  });
+  assert.ok(Math.abs(state.duration - 3) < 0.05, `duration ${state.duration}`);
+  assert.ok(Math.abs(state.time - 2) < 0.05, `seeked to ${state.time}`);
+  const messageId = sql('chathistory.db', 'SELECT max(id) FROM messages');
+  assert.equal(sql('chathistory.db', `SELECT mime FROM files WHERE message_id = ${messageId} AND message_kind = 'private'`), 'audio/wav');
+  await screenshot(b, 'files-audio-private-desktop');
+  assertNoProblems(alice.problems, [/Failed to load resource: the server responded with a status of 413/]);
+  assertNoProblems(bob.problems);
 });
