@@ -67,13 +67,22 @@ self.addEventListener('fetch', (event) => {
   // Everything else (the API, sockets, /sw.js) goes to the network untouched.
 });
 
+/** A page that has not started to arrive by then is taken as "server unreachable": a Pi that
+ * hangs (or a tunnel that drops packets) must show the offline page, not a blank screen. */
+const PAGE_WAIT_MS = 10_000;
+
 async function pageOrOffline(request) {
+  let timer;
+  const gaveUp = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no answer')), PAGE_WAIT_MS); });
   try {
-    return await fetch(request);
+    // (A navigation request cannot be copied with an AbortSignal, hence the race.)
+    return await Promise.race([fetch(request), gaveUp]);
   } catch {
     return (await caches.match(OFFLINE_PAGE)) || new Response('MyChat is offline.', {
       status: 503, headers: { 'Content-Type': 'text/plain; charset=utf-8' },
     });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -126,7 +126,7 @@ test('the manifest, its icons and the install metadata are served', { timeout: 6
   await alice.context.close();
 });
 
-test('the service worker registers, and the offline page shows while the server is gone', { timeout: 90_000 }, async () => {
+test('the service worker registers, and the offline page shows while the server is gone or hangs', { timeout: 120_000 }, async () => {
   const alice = await newUser(browser, server, 'alice2');
   const page = alice.page;
   await serviceWorkerReady(page);
@@ -143,6 +143,18 @@ test('the service worker registers, and the offline page shows while the server 
   for (const path of ['/static/offline.html', '/static/js/offline.js', script, style]) {
     assert.ok(cached.includes(path), `${path} in ${cached}`);
   }
+
+  // A server that accepts but never answers (here: stopped with SIGSTOP) shows the offline
+  // page too, after the worker's wait, instead of a blank page.
+  server.child.kill('SIGSTOP');
+  try {
+    await page.reload({ timeout: 40_000 });
+    await expectText(page.locator('#offline-title'), 'You are offline', { timeout: 30_000 });
+  } finally {
+    server.child.kill('SIGCONT');
+  }
+  await page.locator('#offline-retry').click();
+  await expectVisible(page.locator('#chat-list > li').first());
 
   await server.stop();
   try {
