@@ -143,12 +143,22 @@ fn link_page(ctx: &Ctx, request: &Request, token: &str, found: Result<&str, Link
 
 /// GET /login-link?token= — "sign in as NAME on this device?", with a button that posts.
 pub fn login_link_page(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
-    let raw = request.query_param("token").unwrap_or_default();
+    let raw = link_token(&request.query_param("token").unwrap_or_default()).to_string();
     let found = match auth::hash_token(&raw) {
         None => Err(LinkProblem::Invalid),
         Some(hash) => ctx.hub.ask(move |hub| hub.login_link_target(&hash))??,
     };
     Ok(link_page(ctx, request, &raw, found.as_deref().map_err(|p| *p)))
+}
+
+/// The token of a login link as pasted on the sign-in page (an installed app has no address
+/// bar): the whole link, or the token alone.
+fn link_token(pasted: &str) -> &str {
+    let pasted = pasted.trim();
+    match pasted.rsplit_once("token=") {
+        Some((_, rest)) => rest.split(['&', '#']).next().unwrap_or_default(),
+        None => pasted,
+    }
 }
 
 /// POST /login-link (form `token`) — signs this device in (a session like any other), uses
