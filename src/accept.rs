@@ -265,6 +265,10 @@ fn refuse(stream: TcpStream, refusal: &Refusal) {
         Refusal::Full => (503, "Service Unavailable", "server is full, try again"),
         Refusal::Address => (429, "Too Many Requests", "too many connections from your address"),
     };
+    crate::metrics::http_response(status);
+    if matches!(refusal, Refusal::Address) {
+        crate::metrics::RATE_LIMITED.inc();
+    }
     let body = format!("{{\"error\":\"{message}\"}}");
     let response = format!(
         "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 5\r\nconnection: close\r\n\r\n{body}",

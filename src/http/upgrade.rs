@@ -91,7 +91,10 @@ pub fn upgrade(
     path_user: Option<String>,
     permit: ConnPermit,
 ) {
-    let refused = |response: &Response| log::info!("{} ws refused {} {}", request.peer, request.path, response.status);
+    let refused = |response: &Response| {
+        crate::metrics::http_response(response.status);
+        log::info!("{} ws refused {} {}", request.peer, request.path, response.status);
+    };
     let checked = check_upgrade(request).and_then(|key| {
         if !super::origin::origin_allowed(ctx, request) {
             return Err(Response::api_error(&ApiError::Forbidden("cross-origin WebSocket refused")));
@@ -142,5 +145,6 @@ pub fn upgrade(
     let switching = format!(
         "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: {accept_key}\r\n\r\n"
     );
+    crate::metrics::http_response(101);
     socket.release(switching.as_bytes());
 }

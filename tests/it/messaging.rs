@@ -1,5 +1,6 @@
 //! Private chat, presence, unread counts and read receipts over real WebSockets.
 
+use crate::metrics::{sample, scrape};
 use crate::util::*;
 use serde_json::Value;
 use std::sync::Arc;
@@ -330,7 +331,9 @@ fn too_long_and_too_fast_messages_get_error_frames_and_the_socket_survives() {
 
 #[test]
 fn a_client_that_never_reads_is_cut_off_while_others_keep_chatting() {
-    let server = Server::start(&["--rate-limits", "off"]);
+    let server = Server::start(&["--rate-limits", "off", "--metrics", "on"]);
+    let slow_consumers = || sample(&scrape(&mut server.client()), "mychat_slow_consumers_total");
+    assert_eq!(slow_consumers(), 0.0);
     let (alice, a) = user(&server, "alice");
     let (bob, b) = user(&server, "bob");
     let (carol, c) = user(&server, "carol");
@@ -376,6 +379,7 @@ fn a_client_that_never_reads_is_cut_off_while_others_keep_chatting() {
     stop.store(true, Ordering::SeqCst);
     let sent = flood.join().unwrap();
     assert!(sent > 1000, "alice kept sending: {sent}");
+    assert_eq!(slow_consumers(), 1.0, "bob's socket, and only his, counted as cut off");
     drop(stalled);
 }
 

@@ -118,3 +118,67 @@ fn a_separate_listener_serves_only_metrics() {
     assert_eq!(separate.get("/api/me").status, 404, "nothing else there");
     assert_eq!(server.client().get("/metrics").status, 404, "not on the chat's address");
 }
+
+#[test]
+fn refusals_count_as_rate_limited_and_upgrades_as_1xx() {
+    let server = Server::start(&["--metrics", "on", "--max-connections-per-ip", "4"]);
+    let counts = || {
+        let text = scrape(&mut server.client());
+        let class = |c: &str| sample(&text, &format!("mychat_http_responses_total{{class=\"{c}\"}}"));
+        (sample(&text, "mychat_rate_limited_total"), class("1xx"), class("4xx"))
+    };
+    let (limited, upgrades, client_errors) = counts();
+    assert_eq!((limited, upgrades), (0.0, 0.0));
+    // A WebSocket handshake answered 101.
+    let (alice, a) = user(&server, "alice");
+    let global = alice.ws(&format!("/ws/global/{a}"));
+    assert_eq!(counts().1, 1.0, "the 101 counts as 1xx");
+    global.close();
+    // Wrong passwords until the account's limiter answers 429.
+    let mut guesses = server.client();
+    let mut refused = 0;
+    for _ in 0..6 {
+        if guesses.login("alice", "not the password").status == 429 {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 1, "the sixth guess is refused");
+    drop(guesses);
+    let (after_logins, _, _) = counts();
+    assert!(after_logins >= f64::from(refused), "the login limiter's 429s count: {after_logins}");
+    // Connections from another address (127.0.0.2) over its cap: the acceptor answers 429
+    // itself, while the scrapes from 127.0.0.1 go on.
+    let from_neighbour = || {
+        use socket2::{Domain, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 2], 0)).into()).unwrap();
+        socket.connect(&server.addr.into()).unwrap();
+        std::net::TcpStream::from(socket)
+    };
+    let mut held = Vec::new();
+    let mut capped = None;
+    for _ in 0..8 {
+        let mut stream = from_neighbour();
+        stream.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        let mut first = [0u8; 12];
+        match std::io::Read::read(&mut stream, &mut first) {
+            Ok(n) if n > 0 => {
+                capped = Some(String::from_utf8_lossy(&first[..n]).to_string());
+                break;
+            }
+            _ => held.push(stream),
+        }
+    }
+    assert_eq!(capped.as_deref(), Some("HTTP/1.1 429"), "a connection over the cap is refused");
+    assert_eq!(held.len(), 4);
+    let mut last = counts();
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            last = counts();
+            last.0 == after_logins + 1.0
+        }),
+        "the acceptor's 429 counts as rate limited: {last:?}"
+    );
+    assert!(last.2 >= client_errors + f64::from(refused) + 1.0, "and as 4xx: {last:?}");
+    drop(held);
+}
