@@ -70,19 +70,24 @@ self.addEventListener('fetch', (event) => {
 /** A page that has not started to arrive by then is taken as "server unreachable": a Pi that
  * hangs (or a tunnel that drops packets) must show the offline page, not a blank screen. */
 const PAGE_WAIT_MS = 10_000;
+/** A static file with a cached copy waits less for its headers: the copy is good enough. */
+const STATIC_WAIT_MS = 3_000;
+
+/** `promise`, or a rejection once `ms` have passed. (A navigation request cannot be copied
+ * with an AbortSignal, hence a race rather than an aborted fetch.) */
+function withDeadline(promise, ms) {
+  let timer;
+  const gaveUp = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no answer')), ms); });
+  return Promise.race([promise, gaveUp]).finally(() => clearTimeout(timer));
+}
 
 async function pageOrOffline(request) {
-  let timer;
-  const gaveUp = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no answer')), PAGE_WAIT_MS); });
   try {
-    // (A navigation request cannot be copied with an AbortSignal, hence the race.)
-    return await Promise.race([fetch(request), gaveUp]);
+    return await withDeadline(fetch(request), PAGE_WAIT_MS);
   } catch {
     return (await caches.match(OFFLINE_PAGE)) || new Response('MyChat is offline.', {
       status: 503, headers: { 'Content-Type': 'text/plain; charset=utf-8' },
     });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -93,12 +98,12 @@ async function cacheFirst(request) {
 }
 
 async function networkFirst(request) {
+  const cached = await caches.match(request, { ignoreSearch: true });
+  if (!cached) return fetchAndCache(request);
   try {
-    return await fetchAndCache(request);
-  } catch (error) {
-    const cached = await caches.match(request, { ignoreSearch: true });
-    if (cached) return cached;
-    throw error;
+    return await withDeadline(fetchAndCache(request), STATIC_WAIT_MS);
+  } catch {
+    return cached;
   }
 }
 

@@ -95,8 +95,12 @@ test('a one-time sign-in link signs a fresh browser in, which sets a new passwor
   await screenshot(page, 'admin-login-link-desktop-en');
   await page.keyboard.press('Escape');
 
+  // As in an installed app, which has no address bar: the link is pasted on the sign-in page.
   const phone = await openPerson(browser, server, { viewport: MOBILE, isMobile: true, hasTouch: true });
-  await phone.page.goto(url);
+  await phone.page.goto('/');
+  await phone.page.locator('.link-signin summary').click();
+  await phone.page.locator('#login-link').fill(url);
+  await Promise.all([phone.page.waitForURL('**/login-link?token=*'), phone.page.locator('.link-signin button').click()]);
   await expectText(phone.page.locator('#link-name'), 'bob');
   await Promise.all([phone.page.waitForURL('**/settings'), phone.page.locator('#link-sign-in').click()]);
   await expectVisible(phone.page.locator('#welcome'));
