@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   assertNoProblems, createRoom, entry, eventually, expectCount, expectHidden, expectText, expectVisible, message,
-  MOBILE, newUser, openChat, screenshot, send, startSession, stopSession,
+  MOBILE, networkSwitch, newUser, openChat, screenshot, send, socketFrames, startSession, stopSession,
 } from './helpers/browser.mjs';
 
 let server;
@@ -372,5 +372,84 @@ test('on a phone: a long press opens the menu, a swipe replies', { timeout: 90_0
   assertNoProblems(alice.problems);
   assertNoProblems(phone.problems);
   await alice.context.close();
+  await phone.context.close();
+});
+
+test('on a phone: @ suggestions by tap, the highlight, typing, delete from the sheet, offline catch-up', { timeout: 120_000 }, async () => {
+  const desk = await newUser(browser, server, 'cleo');
+  const phone = await newUser(browser, server, 'dora', { viewport: MOBILE, isMobile: true, hasTouch: true });
+  const a = desk.page;
+  const p = phone.page;
+  const network = await networkSwitch(phone.context);
+  await p.reload();
+  const room = await createRoom(a, 'Porch', { members: ['dora'] });
+  await entry(p, 'room', 'Porch').tap();
+  await expectText(p.locator('#chat-title'), 'Porch');
+
+  // "@cl" offers cleo; a tap picks her.
+  const input = p.locator('#composer-input');
+  await input.pressSequentially('hi @cl');
+  const option = p.locator('#mention-list .mention-option');
+  await expectCount(option, 1);
+  await expectText(option.locator('.mention-name'), 'cleo');
+  await screenshot(p, 'actions-mentions-mobile');
+  await option.tap();
+  await expectHidden(p.locator('#mention-list'));
+  assert.equal(await input.inputValue(), 'hi @cleo ');
+  await input.pressSequentially('on the porch');
+  await input.press('Enter');
+  await expectVisible(a.locator('#message-list .msg.mentions-me', { hasText: 'on the porch' }));
+  const mine = message(p, 'hi @cleo on the porch');
+  await expectVisible(mine);
+  const mineId = await mine.getAttribute('data-id');
+
+  // A mention of dora is highlighted on her phone.
+  await send(a, '@dora, coming');
+  const coming = p.locator('#message-list .msg.mentions-me', { hasText: 'coming' });
+  await expectVisible(coming);
+  const comingId = await coming.getAttribute('data-id');
+  await screenshot(p, 'actions-mention-highlight-mobile');
+
+  // Typing shows in the phone's header, and ends.
+  await a.locator('#composer-input').pressSequentially('hmm');
+  await expectText(p.locator('#chat-subtitle'), 'cleo is typing…');
+  await a.locator('#composer-input').fill('');
+  await expectText(p.locator('#chat-subtitle'), '2 members');
+
+  // A long press on her own message, Delete in the sheet, confirmed: a tombstone for both.
+  const finger = await touch(p);
+  const box = await mine.locator('.text').boundingBox();
+  await finger.start(box.x + 10, box.y + box.height / 2);
+  const sheet = p.locator('.popup-menu.message-menu');
+  await expectVisible(sheet);
+  await finger.end();
+  await sheet.getByRole('menuitem', { name: 'Delete' }).tap();
+  await expectVisible(p.locator('#confirm-dialog[open]'));
+  await p.locator('#confirm-yes').click();
+  for (const page of [a, p]) {
+    await expectText(page.locator(`#message-list .msg[data-id="${mineId}"] .text`), 'Message deleted');
+  }
+
+  // The phone loses its network; meanwhile a message, its edit and a reaction. Back online,
+  // the phone shows the final state without a reload.
+  await p.evaluate(() => { window.__sameDocument = true; });
+  await network.down();
+  await expectText(p.locator('#me-status'), 'Connecting…');
+  const [away] = await socketFrames(a, { room }, [{ type: 'message', text: 'while you were out' }]);
+  await socketFrames(a, { room }, [
+    { type: 'edit', id: away.id, text: 'while you were out (edited)' },
+    { type: 'react', id: Number(comingId), emoji: '👍' },
+  ]);
+  await network.up();
+  await expectText(p.locator(`#message-list .msg[data-id="${away.id}"] .text`), 'while you were out (edited)', { timeout: 20_000 });
+  await expectText(p.locator(`#message-list .msg[data-id="${away.id}"] .edited`), 'edited');
+  await expectText(p.locator(`#message-list .msg[data-id="${comingId}"] .reaction[data-emoji="👍"] .count`), '1');
+  assert.equal(await p.evaluate(() => window.__sameDocument), true, 'no reload');
+  const ids = await p.locator('#message-list .msg:not(.pending)').evaluateAll((nodes) => nodes.map((n) => n.dataset.id));
+  assert.equal(new Set(ids).size, ids.length, `a message shown twice: ${ids}`);
+  await screenshot(p, 'actions-caught-up-mobile');
+  assertNoProblems(desk.problems);
+  assertNoProblems(phone.problems, [/WebSocket connection to .* failed/, /Failed to load resource/, /ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED/]);
+  await desk.context.close();
   await phone.context.close();
 });
