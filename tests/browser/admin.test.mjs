@@ -217,3 +217,60 @@ test('the admin page on a desktop disables and enables an account, and shows its
   await expectText(page.locator('#files-summary'), /^Stored files take 15 .* of the 10 GB allowed/);
   await bob.context.close();
 });
+
+test('in Russian on a desktop: an invitation registers, a pasted sign-in link signs in, a device is signed out', { timeout: 90_000 }, async () => {
+  const { page } = root;
+  const api = (method, path, body) => page.evaluate(async ({ method, path, body }) => {
+    const response = await fetch(path, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+    return { status: response.status, json: await response.json() };
+  }, { method, path, body });
+  await page.goto('/admin');
+  await page.locator('#registration-form input[value="invite"]').check();
+  await expectText(page.locator('#registration-status'), /invitation/);
+  const invite = await api('POST', '/api/admin/invites', { uses: 1, hours: 24 });
+  assert.equal(invite.status, 201);
+
+  const russian = (options = {}) => openPerson(browser, server, { viewport: DESKTOP, locale: 'ru-RU', ...options });
+  const first = await russian();
+  await first.page.goto(invite.json.url);
+  await expectText(first.page.locator('#register-title'), 'Регистрация');
+  await first.page.locator('#register-username').fill('dima');
+  await first.page.locator('#register-password').fill(PASSWORD);
+  await Promise.all([first.page.waitForURL('**/index'), first.page.locator('#register button[type="submit"]').click()]);
+  await expectText(first.page.locator('#me-name'), 'dima');
+  const dimaId = await first.page.evaluate(() => document.body.dataset.userId);
+  const used = await russian();
+  await used.page.goto(invite.json.url);
+  await expectText(used.page.locator('#register-note'), /использовано/i);
+  await used.context.close();
+
+  // A sign-in link, pasted on the Russian sign-in page of a second browser.
+  const link = await api('POST', `/api/admin/users/${dimaId}/login-link`);
+  assert.equal(link.status, 201);
+  const second = await russian();
+  await second.page.goto('/');
+  await second.page.locator('.link-signin summary').click();
+  await expectText(second.page.locator('label[for="login-link"]'), 'Вставьте ссылку, которую дал администратор');
+  await second.page.locator('#login-link').fill(link.json.url);
+  await Promise.all([second.page.waitForURL('**/login-link?token=*'), second.page.getByRole('button', { name: 'Открыть ссылку' }).click()]);
+  await expectText(second.page.locator('#link-name'), 'dima');
+  await expectText(second.page.locator('#link-sign-in'), 'Войти');
+  await screenshot(second.page, 'login-link-desktop-ru');
+  await Promise.all([second.page.waitForURL('**/settings'), second.page.locator('#link-sign-in').click()]);
+
+  // Its devices, in Russian: the first browser is signed out from the second.
+  await expectText(second.page.locator('#sessions-title'), 'Ваши устройства');
+  const devices = second.page.locator('#session-list > li');
+  await expectCount(devices, 2);
+  await expectText(second.page.locator('#session-list > li.current .card-title'), /Это устройство$/);
+  await devices.filter({ hasNot: second.page.locator('.current') }).getByRole('button', { name: /^Выйти на устройстве/ }).click();
+  await expectText(second.page.locator('#sessions-status'), 'На этом устройстве выполнен выход.');
+  await expectCount(devices, 1);
+  await screenshot(second.page, 'settings-sessions-desktop-ru');
+  await first.page.goto('/index');
+  await expectVisible(first.page.locator('#login-username'));
+  await expectText(first.page.locator('#login-title'), 'Вход');
+  assertNoProblems(first.problems);
+  assertNoProblems(second.problems);
+  for (const person of [first, second]) await person.context.close();
+});
