@@ -268,3 +268,45 @@ test('a voice note sent in a private chat plays in the other side\'s bubble', { 
   assertNoProblems(alice.problems, [/Failed to load resource: the server responded with a status of 413/]);
   assertNoProblems(bob.problems);
 });
+
+test('on a phone: the camera button picks a photo, a file shows its progress, both are sent and viewed', { timeout: 90_000 }, async () => {
+  const phone = await newUser(browser, server, 'erin', { viewport: MOBILE, isMobile: true, hasTouch: true });
+  const p = phone.page;
+  await openChat(p, 'alice');
+  // The camera button opens the camera's picker (capture), which gives a photo.
+  assert.equal(await p.locator('#camera-input').getAttribute('capture'), 'environment');
+  const [chooser] = await Promise.all([p.waitForEvent('filechooser'), p.locator('#camera-button').tap()]);
+  await chooser.setFiles([{ name: 'porch.png', mimeType: 'image/png', buffer: png(800, 600, [200, 120, 40]) }]);
+  await expectCount(p.locator('#upload-tray li.ready .upload-preview img'), 1);
+  // A bigger file on a slow uplink: its progress moves, then it is ready.
+  const cdp = await phone.context.newCDPSession(p);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
+  await p.locator('#attach-input').setInputFiles([{ name: 'report.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(1536 * 1024, 32)]) }]);
+  const slow = p.locator('#upload-tray li', { hasText: 'report.pdf' });
+  await eventually(async () => {
+    const value = await slow.locator('progress').evaluate((node) => node.value);
+    assert.ok(value > 0 && value < 100, `progress ${value}`);
+  }, { timeout: 20_000 });
+  await screenshot(p, 'files-progress-mobile');
+  await expectText(slow.locator('.upload-status'), /ready to send/, { timeout: 30_000 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await p.locator('#composer-input').fill('the porch, and the report');
+  await p.locator('#composer-input').press('Enter');
+  await expectCount(tray(p), 0);
+  const bubble = p.locator('#message-list .msg', { hasText: 'the porch, and the report' });
+  await expectCount(bubble.locator('.attachment-image'), 1);
+  await expectText(bubble.locator('.attachment-file .file-name'), 'report.pdf');
+  // Alice gets both; the phone opens the photo full screen, and Back closes it.
+  await expectVisible(alice.page.locator('#chat-list .list-item', { hasText: 'erin' }));
+  await bubble.locator('.attachment-image').tap();
+  await expectVisible(p.locator('#viewer'));
+  await expectText(p.locator('#viewer-name'), 'porch.png');
+  await eventually(async () => assert.equal(await p.locator('#viewer-image').evaluate((img) => img.complete && img.naturalWidth), 800, 'the original, full size'));
+  await screenshot(p, 'files-viewer-single-phone');
+  await p.goBack();
+  await expectHidden(p.locator('#viewer'));
+  await expectVisible(bubble);
+  assertNoProblems(phone.problems);
+  await phone.context.close();
+});
