@@ -192,6 +192,14 @@ test('a pushed message becomes a notification, and its click opens the conversat
     conversation: { kind: 'private', id: bobId, name: 'bob' },
     message_id: id,
   });
+  // The app badge, where the platform has one, counts the messages the notifications stand
+  // for (recorded here in place of the platform's).
+  const [sw] = alice.context.serviceWorkers();
+  await sw.evaluate(() => {
+    self.badges = [];
+    self.navigator.setAppBadge = async (n) => { self.badges.push(n); };
+    self.navigator.clearAppBadge = async () => { self.badges.push(0); };
+  });
   await deliverPush(alice, payload('Are you coming?', 1));
   assert.deepEqual(
     (await notifications(page)).map(({ title, body, tag }) => ({ title, body, tag })),
@@ -203,6 +211,7 @@ test('a pushed message becomes a notification, and its click opens the conversat
   assert.equal(shown.length, 1);
   assert.equal(shown[0].body, 'Hello?');
   assert.equal(shown[0].data.count, 2);
+  assert.deepEqual(await sw.evaluate(() => self.badges), [1, 2]);
 
   // The click (dispatched in the service worker, as the browser would) opens bob's chat in
   // the open app.
@@ -216,6 +225,20 @@ test('a pushed message becomes a notification, and its click opens the conversat
   assert.equal(new URL(page.url()).hash, `#user/${bobId}`);
   await eventually(async () => assert.deepEqual(await notifications(page), []));
   assertNoProblems(alice.problems);
+
+  // With no window of the app open, the click opens one at the conversation. (Chromium lets
+  // only a real click open a window, so the worker's openWindow is recorded instead.)
+  await deliverPush(alice, payload('Still there?', 3));
+  await page.close();
+  const opened = await sw.evaluate(async () => {
+    const calls = [];
+    self.clients.openWindow = async (url) => { calls.push(url); return null; };
+    const [notification] = await self.registration.getNotifications();
+    self.dispatchEvent(new NotificationEvent('notificationclick', { notification }));
+    while (calls.length === 0) await new Promise((resolve) => { setTimeout(resolve, 20); });
+    return calls;
+  });
+  assert.deepEqual(opened, [`${server.url}/index#user/${encodeURIComponent(bobId)}`]);
   await alice.context.close();
   await bob.context.close();
 });
