@@ -310,6 +310,16 @@ async function touch(page) {
   };
 }
 
+/** A long press on `target` (a message's part) with `finger`: the message's menu opens as a sheet. */
+async function longPress(page, finger, target) {
+  const box = await target.boundingBox();
+  await finger.start(box.x + 10, box.y + box.height / 2);
+  const sheet = page.locator('.popup-menu.message-menu');
+  await expectVisible(sheet);
+  await finger.end();
+  return sheet;
+}
+
 test('on a phone: a long press opens the menu, a swipe replies', { timeout: 90_000 }, async () => {
   const alice = await newUser(browser, server, 'abe');
   const phone = await newUser(browser, server, 'bo', { viewport: MOBILE, isMobile: true, hasTouch: true });
@@ -323,11 +333,7 @@ test('on a phone: a long press opens the menu, a swipe replies', { timeout: 90_0
   const finger = await touch(p);
 
   // A long press: the menu as a sheet at the bottom of the screen.
-  const box = await lunch.locator('.bubble').boundingBox();
-  await finger.start(box.x + 20, box.y + box.height / 2);
-  const sheet = p.locator('.popup-menu.message-menu');
-  await expectVisible(sheet);
-  await finger.end();
+  const sheet = await longPress(p, finger, lunch.locator('.bubble'));
   const sheetBox = await sheet.boundingBox();
   assert.equal(Math.round(sheetBox.x), 0);
   assert.equal(Math.round(sheetBox.y + sheetBox.height), MOBILE.height, 'at the bottom');
@@ -361,10 +367,7 @@ test('on a phone: a long press opens the menu, a swipe replies', { timeout: 90_0
 
   // My own message: a long press offers editing.
   const yes = message(p, 'Yes!');
-  const yesBox = await yes.locator('.text').boundingBox();
-  await finger.start(yesBox.x + 10, yesBox.y + yesBox.height / 2);
-  await expectVisible(sheet);
-  await finger.end();
+  await longPress(p, finger, yes.locator('.text'));
   await sheet.getByRole('menuitem', { name: 'Edit' }).tap();
   await yes.locator('.edit-input').fill('Yes, noon works');
   await yes.locator('.edit-input').press('Enter');
@@ -417,12 +420,7 @@ test('on a phone: @ suggestions by tap, the highlight, typing, delete from the s
   await expectText(p.locator('#chat-subtitle'), '2 members');
 
   // A long press on her own message, Delete in the sheet, confirmed: a tombstone for both.
-  const finger = await touch(p);
-  const box = await mine.locator('.text').boundingBox();
-  await finger.start(box.x + 10, box.y + box.height / 2);
-  const sheet = p.locator('.popup-menu.message-menu');
-  await expectVisible(sheet);
-  await finger.end();
+  const sheet = await longPress(p, await touch(p), mine.locator('.text'));
   await sheet.getByRole('menuitem', { name: 'Delete' }).tap();
   await expectVisible(p.locator('#confirm-dialog[open]'));
   await p.locator('#confirm-yes').click();
