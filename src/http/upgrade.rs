@@ -128,11 +128,17 @@ pub fn upgrade(
     }
     let hub = ctx.hub.clone();
     let reader_socket = socket.clone();
-    let spawned = std::thread::Builder::new().name("ws-reader".into()).stack_size(READER_STACK).spawn(move || {
+    let read = move || {
         let _lease = lease;
         let _permit = permit;
         reader::run(&reader_socket, leftover, settings, |frame| hub.tell(Command::SocketFrame { conn, frame }));
-    });
+    };
+    let spawned = if reader_threads_fail() {
+        drop(read);
+        Err(std::io::Error::other("injected by MYCHAT_FAULT_READER_THREADS"))
+    } else {
+        std::thread::Builder::new().name("ws-reader".into()).stack_size(READER_STACK).spawn(read)
+    };
     if let Err(e) = spawned {
         // Out of threads: refuse before the 101, so the browser backs off instead of looping
         // on sockets that close at once. (The unstarted closure dropped the lease.)
@@ -147,4 +153,17 @@ pub fn upgrade(
     );
     crate::metrics::http_response(101);
     socket.release(switching.as_bytes());
+}
+
+/// Debug builds only: `MYCHAT_FAULT_READER_THREADS=fail` makes every reader thread fail to
+/// start, as when the process is out of threads, so a test can show such a handshake is
+/// refused before its `101` and leaves nothing registered.
+fn reader_threads_fail() -> bool {
+    #[cfg(debug_assertions)]
+    {
+        static FAIL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *FAIL.get_or_init(|| std::env::var("MYCHAT_FAULT_READER_THREADS").is_ok_and(|v| v == "fail"))
+    }
+    #[cfg(not(debug_assertions))]
+    false
 }

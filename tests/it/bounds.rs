@@ -2,6 +2,7 @@
 //! others (issue 11): silent connections, login floods, lock-outs, names, cookies, sessions,
 //! and the data directory's safety (interrupted migrations, a second server, lost files).
 
+use crate::metrics::{sample, scrape};
 use crate::util::*;
 use std::time::Duration;
 
@@ -776,4 +777,27 @@ fn quotes_look_back_a_bounded_number_of_messages() {
     let next = a_ws.recv_where(Duration::from_secs(10), |f| f["type"] == "room_message").unwrap();
     assert_eq!(next["text"], "marker", "and nothing of the refused ones");
     assert_eq!(count_rows(server.data.path(), "rooms.db", "room_messages"), 1003);
+}
+
+#[test]
+fn a_socket_without_a_reader_thread_is_refused_before_its_101_and_leaves_nothing() {
+    // Every reader thread fails to start, as in a process out of threads (debug builds only).
+    let server = Server::start_with_env(
+        &["--max-sockets-per-user", "1", "--metrics", "on"],
+        &[("MYCHAT_FAULT_READER_THREADS", "fail")],
+    );
+    let (alice, a) = user(&server, "alice");
+    let (mut bob, _) = user(&server, "bob");
+    // Each try is 503 before any 101 (a browser backs off), and none leaves a socket
+    // registered: with one socket allowed, a ghost would turn the next try into 429.
+    for _ in 0..3 {
+        let refused = alice.try_ws(&format!("/ws/global/{a}")).err();
+        assert_eq!(refused, Some(503), "refused before the 101 (the fault needs a debug build)");
+    }
+    assert!(server.wait_for_log("no reader thread (injected by MYCHAT_FAULT_READER_THREADS); refused", 10 * SECOND));
+    let users = bob.get_json("/api/users");
+    let entry = users.as_array().unwrap().iter().find(|u| u["id"] == a.as_str()).expect("alice is listed").clone();
+    assert_eq!(entry["online"], false, "nobody counts alice online: {entry}");
+    let metrics = scrape(&mut server.client());
+    assert_eq!(sample(&metrics, "mychat_sockets_open{kind=\"global\"}"), 0.0, "no socket registered");
 }

@@ -111,8 +111,23 @@ impl Server {
         Server::try_start(data, "127.0.0.1:0", args).unwrap_or_else(|log| panic!("server did not start:\n{log}"))
     }
 
+    /// A server with a fresh data directory and these environment variables set.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::try_start_with_env(Arc::new(TempDir::new("data")), "127.0.0.1:0", args, env)
+            .unwrap_or_else(|log| panic!("server did not start:\n{log}"))
+    }
+
     /// Starts the binary; on failure returns what it printed.
     pub fn try_start(data: Arc<TempDir>, addr: &str, args: &[&str]) -> Result<Server, String> {
+        Server::try_start_with_env(data, addr, args, &[])
+    }
+
+    fn try_start_with_env(
+        data: Arc<TempDir>,
+        addr: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Server, String> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         // `--suite-defaults=off` is ours, not the server's: it leaves SUITE_DEFAULTS out.
         let defaults = !args.iter().any(|a| a == "--suite-defaults=off" || a == "--registration");
@@ -124,6 +139,7 @@ impl Server {
             .arg(data.path())
             .args(if defaults { &SUITE_DEFAULTS[..] } else { &[] })
             .args(given)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
