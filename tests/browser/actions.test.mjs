@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   assertNoProblems, createRoom, entry, eventually, expectCount, expectHidden, expectText, expectVisible, message,
-  MOBILE, networkSwitch, newUser, openChat, screenshot, send, socketFrames, startSession, stopSession,
+  MOBILE, networkSwitch, newUser, openChat, openPerson, PASSWORD, screenshot, send, socketFrames, startSession,
+  stopSession,
 } from './helpers/browser.mjs';
 
 let server;
@@ -310,6 +311,17 @@ async function touch(page) {
   };
 }
 
+/** Signs an existing user in, in a browser of its own. */
+async function signedIn(name, options) {
+  const person = await openPerson(browser, server, options);
+  const page = person.page;
+  await page.goto('/');
+  await page.locator('#login-username').fill(name);
+  await page.locator('#login-password').fill(PASSWORD);
+  await Promise.all([page.waitForURL('**/index'), page.locator('#login button[type="submit"]').click()]);
+  return person;
+}
+
 /** A long press on `target` (a message's part) with `finger`: the message's menu opens as a sheet. */
 async function longPress(page, finger, target) {
   const box = await target.boundingBox();
@@ -379,35 +391,37 @@ test('on a phone: a long press opens the menu, a swipe replies', { timeout: 90_0
 });
 
 test('on a phone: @ suggestions by tap, the highlight, typing, delete from the sheet, offline catch-up', { timeout: 120_000 }, async () => {
-  const desk = await newUser(browser, server, 'cleo');
-  const phone = await newUser(browser, server, 'dora', { viewport: MOBILE, isMobile: true, hasTouch: true });
+  // Ann and Ben from the reactions test sign in again (registering two more people from one
+  // address would meet the registration limit).
+  const desk = await signedIn('ann');
+  const phone = await signedIn('ben', { viewport: MOBILE, isMobile: true, hasTouch: true });
   const a = desk.page;
   const p = phone.page;
   const network = await networkSwitch(phone.context);
   await p.reload();
-  const room = await createRoom(a, 'Porch', { members: ['dora'] });
+  const room = await createRoom(a, 'Porch', { members: ['ben'] });
   await entry(p, 'room', 'Porch').tap();
   await expectText(p.locator('#chat-title'), 'Porch');
 
-  // "@cl" offers cleo; a tap picks her.
+  // "@an" offers ann; a tap picks her.
   const input = p.locator('#composer-input');
-  await input.pressSequentially('hi @cl');
+  await input.pressSequentially('hi @an');
   const option = p.locator('#mention-list .mention-option');
   await expectCount(option, 1);
-  await expectText(option.locator('.mention-name'), 'cleo');
+  await expectText(option.locator('.mention-name'), 'ann');
   await screenshot(p, 'actions-mentions-mobile');
   await option.tap();
   await expectHidden(p.locator('#mention-list'));
-  assert.equal(await input.inputValue(), 'hi @cleo ');
+  assert.equal(await input.inputValue(), 'hi @ann ');
   await input.pressSequentially('on the porch');
   await input.press('Enter');
   await expectVisible(a.locator('#message-list .msg.mentions-me', { hasText: 'on the porch' }));
-  const mine = message(p, 'hi @cleo on the porch');
+  const mine = message(p, 'hi @ann on the porch');
   await expectVisible(mine);
   const mineId = await mine.getAttribute('data-id');
 
-  // A mention of dora is highlighted on her phone.
-  await send(a, '@dora, coming');
+  // A mention of ben is highlighted on his phone.
+  await send(a, '@ben, coming');
   const coming = p.locator('#message-list .msg.mentions-me', { hasText: 'coming' });
   await expectVisible(coming);
   const comingId = await coming.getAttribute('data-id');
@@ -415,11 +429,11 @@ test('on a phone: @ suggestions by tap, the highlight, typing, delete from the s
 
   // Typing shows in the phone's header, and ends.
   await a.locator('#composer-input').pressSequentially('hmm');
-  await expectText(p.locator('#chat-subtitle'), 'cleo is typing…');
+  await expectText(p.locator('#chat-subtitle'), 'ann is typing…');
   await a.locator('#composer-input').fill('');
   await expectText(p.locator('#chat-subtitle'), '2 members');
 
-  // A long press on her own message, Delete in the sheet, confirmed: a tombstone for both.
+  // A long press on his own message, Delete in the sheet, confirmed: a tombstone for both.
   const sheet = await longPress(p, await touch(p), mine.locator('.text'));
   await sheet.getByRole('menuitem', { name: 'Delete' }).tap();
   await expectVisible(p.locator('#confirm-dialog[open]'));
