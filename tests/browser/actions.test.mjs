@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   assertNoProblems, createRoom, entry, eventually, expectCount, expectHidden, expectText, expectVisible, message,
-  MOBILE, networkSwitch, newUser, openChat, openPerson, PASSWORD, screenshot, send, socketFrames, startSession,
+  MOBILE, networkSwitch, newUser, openChat, openPerson, screenshot, send, signIn, socketFrames, startSession,
   stopSession,
 } from './helpers/browser.mjs';
 
@@ -311,14 +311,10 @@ async function touch(page) {
   };
 }
 
-/** Signs an existing user in, in a browser of its own. */
+/** An existing user, signed in in a browser of its own. */
 async function signedIn(name, options) {
   const person = await openPerson(browser, server, options);
-  const page = person.page;
-  await page.goto('/');
-  await page.locator('#login-username').fill(name);
-  await page.locator('#login-password').fill(PASSWORD);
-  await Promise.all([page.waitForURL('**/index'), page.locator('#login button[type="submit"]').click()]);
+  await signIn(person.page, name);
   return person;
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   assertNoProblems, DESKTOP, eventually, expectCount, expectHidden, expectText, expectVisible, MOBILE, openPerson,
-  PASSWORD, register, screenshot, startSession, stopSession,
+  PASSWORD, register, screenshot, signIn, signInButton, startSession, stopSession,
 } from './helpers/browser.mjs';
 
 let server;
@@ -23,13 +23,6 @@ before(async () => {
 });
 
 after(() => stopSession({ server, browser }));
-
-async function signIn(page, name, password) {
-  await page.goto('/');
-  await page.locator('#login-username').fill(name);
-  await page.locator('#login-password').fill(password);
-  await Promise.all([page.waitForURL('**/index'), page.locator('#login button[type="submit"]').click()]);
-}
 
 /** The admin page's card of an account. */
 function card(page, name) {
@@ -200,7 +193,7 @@ test('the admin page on a desktop disables and enables an account, and shows its
   await bob.page.goto('/');
   await bob.page.locator('#login-username').fill('bob');
   await bob.page.locator('#login-password').fill('bobs new password');
-  await bob.page.locator('#login button[type="submit"]').click();
+  await signInButton(bob.page).click();
   await expectText(bob.page.locator('#form-error'), 'This account is disabled. Ask an administrator.');
   await card(page, 'bob').locator('[data-action="enable"]').click();
   await expectHidden(card(page, 'bob').locator('.badge-tag.disabled'));
@@ -271,6 +264,7 @@ test('in Russian on a desktop: an invitation registers, a pasted sign-in link si
   await expectVisible(first.page.locator('#login-username'));
   await expectText(first.page.locator('#login-title'), 'Вход');
   assertNoProblems(first.problems);
+
   assertNoProblems(second.problems);
   for (const person of [first, second]) await person.context.close();
 });

@@ -13,7 +13,7 @@ import { deflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import {
   assertNoProblems, createRoom, DESKTOP, entry, eventually, expectCount, expectHidden, expectText, expectVisible, MOBILE,
-  newUser, openChat, openPerson, PASSWORD, screenshot, send, startSession, stopSession,
+  newUser, openChat, openPerson, screenshot, send, signIn, startSession, stopSession,
 } from './helpers/browser.mjs';
 
 let server;
@@ -189,10 +189,7 @@ test('attachments show in history with their shape, and the viewer moves between
 test('on a phone the viewer swipes and Back closes it', { timeout: 60_000 }, async () => {
   const phone = await openPerson(browser, server, { viewport: MOBILE, isMobile: true, hasTouch: true });
   const p = phone.page;
-  await p.goto('/');
-  await p.locator('#login-username').fill('bob');
-  await p.locator('#login-password').fill(PASSWORD);
-  await Promise.all([p.waitForURL('**/index'), p.locator('#login button[type="submit"]').click()]);
+  await signIn(p, 'bob');
   await entry(p, 'room', 'Photos').click();
   await expectVisible(p.locator('#camera-button'));
   const bubble = p.locator('#message-list .msg', { hasText: 'Holiday pictures' });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   assertNoProblems, entry, eventually, expectText, expectVisible, MOBILE, newUser, openChat, openPerson, screenshot, send,
-  startSession, stopSession,
+  signInButton, startSession, stopSession,
 } from './helpers/browser.mjs';
 
 let server;
@@ -125,7 +125,7 @@ test('the switch on the login page works without script and wins over Accept-Lan
     // A wrong password's page stays in the chosen language.
     await page.locator('#login-username').fill('nobody');
     await page.locator('#login-password').fill('wrong password');
-    await page.locator('#login button[type="submit"]').click();
+    await signInButton(page).click();
     await expectText(page.locator('#form-error'), 'Wrong user name or password.');
     assertNoProblems(problems, [/401/]);
     await context.close();

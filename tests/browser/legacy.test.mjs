@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   assertNoProblems, entry, eventually, expectCount, expectHidden, expectText, expectVisible, message,
-  openPerson, send,
+  openPerson, send, signIn,
   startSession, stopSession,
 } from './helpers/browser.mjs';
 
@@ -26,10 +26,7 @@ after(() => stopSession({ server, browser }));
 
 test('history written by the original app reads as before', { timeout: 60_000 }, async () => {
   const { context, page, problems } = await openPerson(browser, server);
-  await page.goto('/');
-  await page.locator('#login-username').fill('alice');
-  await page.locator('#login-password').fill('alice-pass-1');
-  await Promise.all([page.waitForURL('**/index'), page.locator('#login button[type="submit"]').click()]);
+  await signIn(page, 'alice', 'alice-pass-1');
 
   // Unread counts carried over: two from Bob.
   await expectText(entry(page, 'user', 'bob').locator('.badge'), '2');

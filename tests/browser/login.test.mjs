@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   assertNoProblems, DESKTOP, expectText, expectVisible, MOBILE, openPerson, PASSWORD, register, screenshot,
-  startSession, stopSession,
+  signInButton, startSession, stopSession,
 } from './helpers/browser.mjs';
 
 let server;
@@ -46,7 +46,7 @@ test('wrong password and taken name are reported on the form', { timeout: 60_000
   await page.locator('#login-password').fill('not the password');
   const [response] = await Promise.all([
     page.waitForResponse((r) => r.url().endsWith('/login')),
-    page.locator('#login button[type="submit"]').click(),
+    signInButton(page).click(),
   ]);
   assert.equal(response.status(), 401);
   await expectText(page.locator('#form-error'), 'Wrong user name or password.');
@@ -69,7 +69,7 @@ test('wrong password and taken name are reported on the form', { timeout: 60_000
   await page.goto('/');
   await page.locator('#login-username').fill('carol');
   await page.locator('#login-password').fill(PASSWORD);
-  await Promise.all([page.waitForURL('**/index'), page.locator('#login button[type="submit"]').click()]);
+  await Promise.all([page.waitForURL('**/index'), signInButton(page).click()]);
   await expectVisible(page.locator('#me-name'));
   assertNoProblems(problems, [/status of 40[19]/]);
   await context.close();

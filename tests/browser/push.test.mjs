@@ -10,7 +10,7 @@ import { createDecipheriv, createECDH, hkdfSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, expectHidden, expectText, expectVisible, eventually, newUser, screenshot,
+  assertNoProblems, expectHidden, expectText, expectVisible, eventually, newUser, screenshot, signIn,
   startSession, stopSession,
 } from './helpers/browser.mjs';
 
@@ -253,10 +253,7 @@ test('the settings say plainly when push cannot work, and offer forwarding', { t
     viewport: { width: 390, height: 844 },
   });
   const page = await context.newPage();
-  await page.goto('/');
-  await page.locator('#login-username').fill('ios');
-  await page.locator('#login-password').fill('correct horse battery');
-  await Promise.all([page.waitForURL('**/index'), page.locator('#login button[type="submit"]').click()]);
+  await signIn(page, 'ios');
   await page.locator('#push-button').click();
   await expectVisible(page.locator('#push-dialog'));
   await expectText(page.locator('#push-state'), /installed app .*Add to Home Screen/);

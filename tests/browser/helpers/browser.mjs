@@ -104,6 +104,19 @@ export async function register(page, name, password = PASSWORD) {
   await page.locator('#chat-list > li').first().waitFor();
 }
 
+/** The sign-in form's button (the sign-in page also has a form for a pasted login link). */
+export function signInButton(page) {
+  return page.locator('form[action="/login"] button[type="submit"]');
+}
+
+/** Signs an existing account in through the real form and waits for the app. */
+export async function signIn(page, name, password = PASSWORD) {
+  await page.goto('/');
+  await page.locator('#login-username').fill(name);
+  await page.locator('#login-password').fill(password);
+  await Promise.all([page.waitForURL('**/index'), signInButton(page).click()]);
+}
+
 /** A person who registered and sees the app. */
 export async function newUser(browser, server, name, options) {
   const person = await openPerson(browser, server, options);
