@@ -11,9 +11,14 @@ import { openDialog, closeDialog, setupDialog } from './modals.js';
 const PAGE = 100;
 
 export class AccountList {
-  constructor(me, onChange) {
+  /**
+   * @param onChange   after any action (the audit log shows it)
+   * @param onDeleted  after an account is deleted (its files went with it)
+   */
+  constructor(me, onChange, onDeleted) {
     this.me = me;
     this.onChange = onChange;
+    this.onDeleted = onDeleted;
     this.list = document.getElementById('account-list');
     this.error = document.getElementById('accounts-error');
     this.status = document.getElementById('accounts-status');
@@ -140,6 +145,7 @@ export class AccountList {
       say(this.status, t('accountDeleted', { name: account.name }));
       await this.refresh();
       this.onChange();
+      this.onDeleted();
     } catch (error) {
       say(document.getElementById('delete-account-error'), error.message);
     }

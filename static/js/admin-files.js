@@ -15,7 +15,7 @@ export class DiskUse {
     this.refresh();
   }
 
-  /** Reloads the figures (after an account was deleted: its files went with it). */
+  /** Reloads the figures. */
   async refresh() {
     say(this.error, '');
     try {

@@ -1,6 +1,6 @@
 // The administration page (/admin, administrators only): accounts, invitations, the
 // registration mode, disk use and the audit log, each its own module. An action in one
-// section shows in the audit log (and in disk use) at once.
+// section shows in the audit log at once; a deleted account's files leave the disk use.
 
 import './account-strings.js';
 import { AccountList } from './admin-accounts.js';
@@ -14,10 +14,7 @@ initLanguageSwitch(document.querySelector('.lang-switch'));
 
 const audit = new AuditLog();
 const disk = new DiskUse();
-const changed = () => {
-  audit.refresh();
-  disk.refresh();
-};
-new AccountList(document.body.dataset.userId, changed);
+const changed = () => audit.refresh();
+new AccountList(document.body.dataset.userId, changed, () => disk.refresh());
 new Invites(changed);
 new RegistrationMode(changed);

@@ -265,6 +265,20 @@ test('in Russian on a desktop: an invitation registers, a pasted sign-in link si
   await expectText(first.page.locator('#login-title'), 'Вход');
   assertNoProblems(first.problems);
 
+  // Dima uploads a file; deleting his account takes his line off the Files section at once.
+  const rootId = await page.evaluate(() => document.body.dataset.userId);
+  const upload = await second.page.evaluate(async (to) => {
+    const response = await fetch(`/api/files?to=${encodeURIComponent(to)}&name=dima.txt`, { method: 'POST', body: 'from dima' });
+    return response.status;
+  }, `user:${rootId}`);
+  assert.equal(upload, 201);
+  await page.reload();
+  const dimasFiles = page.locator('#files-list > li').filter({ hasText: 'dima' });
+  await expectText(dimasFiles.locator('.card-meta'), /^1 file, 9 /);
+  await card(page, 'dima').locator('[data-action="delete"]').click();
+  await page.locator('#delete-account-confirm').click();
+  await expectCount(card(page, 'dima'), 0);
+  await expectCount(dimasFiles, 0);
   assertNoProblems(second.problems);
   for (const person of [first, second]) await person.context.close();
 });
