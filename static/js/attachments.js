@@ -1,7 +1,8 @@
 // A message's attachments as DOM: photos as thumbnails whose box has the photo's real aspect
 // ratio before a byte of it loads (the server sends each image's width and height), so the
 // list does not jump; other files as a row with an icon, the name, the size and a download
-// link (audio and video with a player above it); a file no longer kept as a note. Names go in through textContent.
+// link, audio and video with a player above it; a file no longer kept as a note. Names go in
+// through textContent.
 
 import { el } from './dom.js';
 import { lang, t } from './i18n.js';
@@ -56,9 +57,13 @@ function imageTile(attachment, onOpen) {
   }, [img]);
 }
 
+/** `'audio'` or `'video'` for a type the browser can play, else `null`. */
+function mediaKind(type) {
+  return type.startsWith('audio/') ? 'audio' : type.startsWith('video/') ? 'video' : null;
+}
+
 function fileIcon(type) {
-  const kind = type.startsWith('audio/') ? 'audio' : type.startsWith('video/') ? 'video'
-    : type === 'application/pdf' ? 'pdf' : type.startsWith('text/') ? 'text' : 'file';
+  const kind = mediaKind(type) || (type === 'application/pdf' ? 'pdf' : type.startsWith('text/') ? 'text' : 'file');
   return el('span', { class: `file-icon file-icon-${kind}`, attrs: { 'aria-hidden': 'true' }, text: kind === 'pdf' ? 'PDF' : '' });
 }
 
@@ -83,18 +88,14 @@ function fileRow(attachment) {
  * download row; nothing is fetched until the person presses play, or for a video, its first
  * frame's worth of metadata.
  */
-function mediaTile(attachment) {
-  const video = attachment.type.startsWith('video/');
-  const player = el(video ? 'video' : 'audio', {
-    class: video ? 'attachment-video' : 'attachment-audio',
+function mediaTile(attachment, kind) {
+  const video = kind === 'video';
+  const player = el(kind, {
+    class: `attachment-${kind}`,
     src: attachment.url,
-    attrs: { controls: '', preload: video ? 'metadata' : 'none', 'aria-label': attachment.name, ...(video ? { playsinline: '' } : {}) },
+    attrs: { controls: '', preload: video ? 'metadata' : 'none', playsinline: video ? '' : null, 'aria-label': attachment.name },
   });
-  return el('div', { class: 'attachment-media', dataset: { id: String(attachment.id) } }, [player, fileRow(attachment)]);
-}
-
-function isMedia(attachment) {
-  return /^(audio|video)\//.test(attachment.type);
+  return el('div', { class: 'attachment-media' }, [player, fileRow(attachment)]);
 }
 
 /**
@@ -106,9 +107,10 @@ export function renderAttachments(items, onOpen) {
   const images = items.filter(isImage);
   const box = el('div', { class: `attachments${images.length > 1 ? ' several' : ''}` });
   for (const attachment of items) {
+    const media = mediaKind(attachment.type);
     if (attachment.expired) box.append(el('p', { class: 'attachment-expired', text: t('fileExpired', { name: attachment.name }) }));
     else if (isImage(attachment)) box.append(imageTile(attachment, onOpen));
-    else if (isMedia(attachment)) box.append(mediaTile(attachment));
+    else if (media) box.append(mediaTile(attachment, media));
     else box.append(fileRow(attachment));
   }
   return box;
