@@ -187,7 +187,14 @@ impl Db {
         Ok(out)
     }
 
-    fn delete_where(&mut self, condition: &str, params: impl rusqlite::Params + Copy) -> DbResult<Vec<FileRow>> {
+    /// Applies `change` (a `DELETE` or `UPDATE` of `chat.files`, without its `WHERE`) to the
+    /// rows matching `condition`; returns those rows as they were before.
+    fn change_where(
+        &mut self,
+        change: &str,
+        condition: &str,
+        params: impl rusqlite::Params + Copy,
+    ) -> DbResult<Vec<FileRow>> {
         let select = format!("SELECT {COLUMNS} FROM chat.files WHERE {condition}");
         let rows: Vec<FileRow> = {
             let conn = self.writing()?;
@@ -195,9 +202,20 @@ impl Db {
             stmt.query_map(params, row)?.collect::<DbResult<_>>()?
         };
         if !rows.is_empty() {
-            self.writing()?.prepare_cached(&format!("DELETE FROM chat.files WHERE {condition}"))?.execute(params)?;
+            self.writing()?.prepare_cached(&format!("{change} WHERE {condition}"))?.execute(params)?;
         }
         Ok(rows)
+    }
+
+    fn delete_where(&mut self, condition: &str, params: impl rusqlite::Params + Copy) -> DbResult<Vec<FileRow>> {
+        self.change_where("DELETE FROM chat.files", condition, params)
+    }
+
+    /// Clears the bytes of the rows matching `condition` (hash and thumbnail), keeping the
+    /// rows.
+    fn clear_where(&mut self, condition: &str, params: impl rusqlite::Params + Copy) -> DbResult<Vec<FileRow>> {
+        let clear = "UPDATE chat.files SET hash = NULL, thumb_hash = NULL, thumb_size = NULL, needs_thumb = 0";
+        self.change_where(clear, condition, params)
     }
 
     /// Deletes a message's rows.
@@ -217,30 +235,11 @@ impl Db {
     }
 
     /// An account goes: its pending uploads are deleted, and the files it sent lose their bytes
-    /// but keep their rows, so the messages that carried them show "file removed" instead of
-    /// an empty bubble. Returns the rows as they were.
+    /// but keep their rows, so the messages that carried them say the file is no longer kept
+    /// instead of showing an empty attachment. Returns the rows as they were.
     pub fn delete_files_of_uploader(&mut self, user: &str) -> DbResult<Vec<FileRow>> {
         let mut rows = self.delete_where("uploader = ?1 AND message_id IS NULL", [user])?;
         rows.extend(self.clear_where("uploader = ?1 AND hash IS NOT NULL", [user])?);
-        Ok(rows)
-    }
-
-    /// Clears the bytes of the rows matching `condition` (hash and thumbnail), keeping the
-    /// rows; returns them as they were.
-    fn clear_where(&mut self, condition: &str, params: impl rusqlite::Params + Copy) -> DbResult<Vec<FileRow>> {
-        let select = format!("SELECT {COLUMNS} FROM chat.files WHERE {condition}");
-        let rows: Vec<FileRow> = {
-            let conn = self.writing()?;
-            let mut stmt = conn.prepare_cached(&select)?;
-            stmt.query_map(params, row)?.collect::<DbResult<_>>()?
-        };
-        let conn = self.writing()?;
-        let mut update = conn.prepare_cached(
-            "UPDATE chat.files SET hash = NULL, thumb_hash = NULL, thumb_size = NULL, needs_thumb = 0 WHERE id = ?1",
-        )?;
-        for f in &rows {
-            update.execute([f.id])?;
-        }
         Ok(rows)
     }
 
@@ -253,7 +252,7 @@ impl Db {
     }
 
     /// Expires up to `limit` attached rows created before `before`: their bytes go, the row
-    /// stays (hash and thumbnail cleared) so the message can show "file expired".
+    /// stays (hash and thumbnail cleared) so the message can say the file is no longer kept.
     pub fn expire_retained(&mut self, before: i64, limit: u32) -> DbResult<Vec<FileRow>> {
         self.clear_where(
             "id IN (SELECT id FROM chat.files WHERE hash IS NOT NULL AND created_unix < ?1 ORDER BY created_unix LIMIT ?2)",
