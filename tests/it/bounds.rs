@@ -389,7 +389,7 @@ impl SilentCrowd {
             .map(|&from| {
                 let (stop, server_addr, connected_tx) = (stop.clone(), server.addr, connected_tx.clone());
                 let connect = move || {
-                    let stream = connect_from_addr(server_addr, from);
+                    let stream = connect_from(server_addr, from);
                     stream.set_nonblocking(true).unwrap();
                     stream
                 };
@@ -429,14 +429,6 @@ impl SilentCrowd {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         self.threads.into_iter().map(|t| t.join().unwrap()).sum()
     }
-}
-
-fn connect_from_addr(to: std::net::SocketAddr, from: std::net::Ipv4Addr) -> std::net::TcpStream {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    socket.bind(&std::net::SocketAddr::from((from, 0)).into()).unwrap();
-    socket.connect(&to.into()).unwrap();
-    socket.into()
 }
 
 #[test]

@@ -134,31 +134,18 @@ fn refusals_count_as_rate_limited_and_upgrades_as_1xx() {
     let global = alice.ws(&format!("/ws/global/{a}"));
     assert_eq!(counts().1, 1.0, "the 101 counts as 1xx");
     global.close();
-    // Wrong passwords until the account's limiter answers 429.
+    // Six wrong passwords: five answered 401, the sixth refused by the account's limiter.
     let mut guesses = server.client();
-    let mut refused = 0;
-    for _ in 0..6 {
-        if guesses.login("alice", "not the password").status == 429 {
-            refused += 1;
-        }
-    }
-    assert!(refused >= 1, "the sixth guess is refused");
-    drop(guesses);
+    let statuses: Vec<u16> = (0..6).map(|_| guesses.login("alice", "not the password").status).collect();
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
     let (after_logins, _, _) = counts();
-    assert!(after_logins >= f64::from(refused), "the login limiter's 429s count: {after_logins}");
+    assert_eq!(after_logins, 1.0, "the login limiter's 429 counts once");
     // Connections from another address (127.0.0.2) over its cap: the acceptor answers 429
     // itself, while the scrapes from 127.0.0.1 go on.
-    let from_neighbour = || {
-        use socket2::{Domain, Socket, Type};
-        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-        socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 2], 0)).into()).unwrap();
-        socket.connect(&server.addr.into()).unwrap();
-        std::net::TcpStream::from(socket)
-    };
     let mut held = Vec::new();
     let mut capped = None;
     for _ in 0..8 {
-        let mut stream = from_neighbour();
+        let mut stream = connect_from(server.addr, [127, 0, 0, 2].into());
         stream.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
         let mut first = [0u8; 12];
         match std::io::Read::read(&mut stream, &mut first) {
@@ -179,6 +166,6 @@ fn refusals_count_as_rate_limited_and_upgrades_as_1xx() {
         }),
         "the acceptor's 429 counts as rate limited: {last:?}"
     );
-    assert!(last.2 >= client_errors + f64::from(refused) + 1.0, "and as 4xx: {last:?}");
+    assert_eq!(last.2, client_errors + 7.0, "five 401s, the limiter's 429 and the acceptor's: {last:?}");
     drop(held);
 }

@@ -359,13 +359,7 @@ impl Client {
     fn connect(&self) -> TcpStream {
         match self.from {
             None => TcpStream::connect(self.addr).unwrap(),
-            Some(from) => {
-                use socket2::{Domain, Socket, Type};
-                let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-                socket.bind(&SocketAddr::from((from, 0)).into()).unwrap();
-                socket.connect(&self.addr.into()).unwrap();
-                socket.into()
-            }
+            Some(from) => connect_from(self.addr, from),
         }
     }
 
@@ -480,6 +474,16 @@ impl Client {
             Err(e) => panic!("handshake failed: {e}"),
         }
     }
+}
+
+/// A TCP connection to `to` from the loopback address `from` (e.g. 127.0.0.2), to play
+/// another client.
+pub fn connect_from(to: SocketAddr, from: std::net::Ipv4Addr) -> TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.bind(&SocketAddr::from((from, 0)).into()).unwrap();
+    socket.connect(&to.into()).unwrap();
+    socket.into()
 }
 
 /// Percent-encodes a form value.
