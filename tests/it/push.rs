@@ -11,6 +11,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 const WAIT: Duration = Duration::from_secs(20);
 /// The option under which plain-http, local endpoints (the fake service) are allowed.
 const LAN: [&str; 2] = ["--push-private-endpoints", "on"];
+/// The same, with `/metrics` on.
+const LAN_METRICS: [&str; 4] = ["--push-private-endpoints", "on", "--metrics", "on"];
+
+/// `(mychat_push_sent_total, mychat_push_failed_total)`.
+fn push_counts(server: &Server) -> (f64, f64) {
+    let text = scrape(&mut server.client());
+    (sample(&text, "mychat_push_sent_total"), sample(&text, "mychat_push_failed_total"))
+}
 
 fn subscribe(client: &mut Client, browser: &Browser) -> Response {
     client.post_json("/api/push/subscribe", &browser.subscription())
@@ -159,12 +167,8 @@ fn the_test_button_pushes_to_every_device_socket_or_not() {
 
 #[test]
 fn subscriptions_answered_410_or_404_are_forgotten() {
-    let server = Server::start(&["--push-private-endpoints", "on", "--metrics", "on"]);
-    let pushes = |server: &Server| {
-        let text = scrape(&mut server.client());
-        (sample(&text, "mychat_push_sent_total"), sample(&text, "mychat_push_failed_total"))
-    };
-    assert_eq!(pushes(&server), (0.0, 0.0));
+    let server = Server::start(&LAN_METRICS);
+    assert_eq!(push_counts(&server), (0.0, 0.0));
     let service = FakePushService::start();
     service.answer("/push/gone", Answer::GoneOnce);
     service.answer("/push/missing", Answer::NotFound);
@@ -181,17 +185,17 @@ fn subscriptions_answered_410_or_404_are_forgotten() {
     let fine = vec![(bob_id.clone(), service.url("/push/fine"))];
     assert!(eventually(WAIT, || subscription_rows(&server) == fine), "{:?}", subscription_rows(&server));
     // One delivered; the gone and the missing count as failed.
-    assert!(eventually(WAIT, || pushes(&server) == (1.0, 2.0)), "{:?}", pushes(&server));
+    assert!(eventually(WAIT, || push_counts(&server) == (1.0, 2.0)), "{:?}", push_counts(&server));
     send_private(&alice, &alice_id, &bob_id, "two");
     service.wait_for("/push/fine", 2, WAIT);
     assert_eq!(service.count("/push/gone"), 1, "a gone subscription is not pushed again");
     assert_eq!(service.count("/push/missing"), 1);
-    assert!(eventually(WAIT, || pushes(&server) == (2.0, 2.0)), "{:?}", pushes(&server));
+    assert!(eventually(WAIT, || push_counts(&server) == (2.0, 2.0)), "{:?}", push_counts(&server));
 }
 
 #[test]
 fn server_errors_are_retried_a_bounded_number_of_times() {
-    let server = Server::start(&LAN);
+    let server = Server::start(&LAN_METRICS);
     let service = FakePushService::start();
     service.answer("/push/broken", Answer::ServerError);
     let (alice, alice_id) = user(&server, "alice");
@@ -200,6 +204,13 @@ fn server_errors_are_retried_a_bounded_number_of_times() {
     send_private(&alice, &alice_id, &bob_id, "are you there?");
     assert!(server.wait_for_log("gave up after 3 attempts", WAIT), "{}", server.log());
     assert_eq!(service.count("/push/broken"), 3, "one attempt and two retries");
+    // (The counter moves just after that log line.)
+    let given_up = || push_counts(&server) == (0.0, 1.0);
+    assert!(
+        eventually(WAIT, given_up),
+        "one notification given up on, not one per attempt: {:?}",
+        push_counts(&server)
+    );
     assert_eq!(subscription_rows(&server).len(), 1, "a failing service is not a gone subscription");
 }
 
@@ -475,18 +486,19 @@ fn set_level(client: &mut Client, kind: &str, id: &str, level: &str) {
     assert_eq!(response.status, 200, "{}", response.text());
 }
 
-fn pushed_ids(service: &FakePushService, path: &str, browser: &Browser) -> Vec<i64> {
-    let count = service.count(path);
-    if count == 0 {
-        return Vec::new();
-    }
-    let pushes = service.wait_for(path, count, WAIT);
-    pushes.iter().map(|p| browser.decrypt(&p.body)["message_id"].as_i64().unwrap()).collect()
+/// The message ids of the `n` pushes `path` received, sorted (two sender threads may deliver
+/// out of order); exactly `n` arrived.
+fn pushed_ids(service: &FakePushService, path: &str, browser: &Browser, n: usize) -> Vec<i64> {
+    let pushes = service.wait_for(path, n, WAIT);
+    assert_eq!(service.count(path), n, "{path}");
+    let mut ids: Vec<i64> = pushes.iter().map(|p| browser.decrypt(&p.body)["message_id"].as_i64().unwrap()).collect();
+    ids.sort();
+    ids
 }
 
 #[test]
 fn pushes_follow_each_members_notification_level() {
-    let server = Server::start(&["--push-private-endpoints", "on", "--metrics", "on"]);
+    let server = Server::start(&LAN_METRICS);
     let service = FakePushService::start();
     let (mut alice, alice_id) = user(&server, "alice");
     let mut away = Vec::new();
@@ -519,14 +531,10 @@ fn pushes_follow_each_members_notification_level() {
 
     // Every push the hub decided on has been delivered once the counter shows it: bob 2,
     // carol 2 (the mention and the private message); dave none.
-    let sent = || sample(&scrape(&mut server.client()), "mychat_push_sent_total");
-    assert!(eventually(WAIT, || sent() == 4.0), "pushes sent: {}", sent());
-    let mut bob = pushed_ids(&service, "/push/bob", &away[0].2);
-    bob.sort();
-    assert_eq!(bob, vec![plain, mention]);
-    let mut carol = pushed_ids(&service, "/push/carol", &away[1].2);
-    carol.sort();
-    assert_eq!(carol, vec![mention, to_carol], "carol hears mentions and private messages only");
+    assert!(eventually(WAIT, || push_counts(&server) == (4.0, 0.0)), "{:?}", push_counts(&server));
+    assert_eq!(pushed_ids(&service, "/push/bob", &away[0].2, 2), [plain, mention]);
+    let carol = pushed_ids(&service, "/push/carol", &away[1].2, 2);
+    assert_eq!(carol, [mention, to_carol], "carol hears mentions and private messages only");
     assert_eq!(service.count("/push/dave"), 0, "dave chose nothing, even when mentioned (message {to_dave})");
 }
 
