@@ -146,6 +146,7 @@ mod tests {
         assert_eq!(sniff(b"GIF89a......"), "image/gif");
         assert_eq!(sniff(b"RIFF\x10\0\0\0WEBPVP8 "), "image/webp");
         assert_eq!(sniff(b"RIFF\x10\0\0\0WAVEfmt "), "audio/wav", "a RIFF that is not WebP is not an image");
+        assert_eq!(sniff(b"RIFF\x10\0\0\0WAV"), OCTET_STREAM, "cut short before its form type");
     }
 
     #[test]

@@ -307,6 +307,12 @@ fn login_links_sign_in_once_and_expire() {
         "a pasted link finds its account: {}",
         pasted.text()
     );
+    // Whatever else is pasted is a link that is not valid, and signs nobody in.
+    for junk in ["", "token=", "https://chat.example.org/login-link?token=not-hex", "hello there"] {
+        let page = server.client().get(&format!("/login-link?token={}", encode(junk)));
+        assert_eq!(page.status, 404, "{junk:?}");
+        assert!(page.text().contains("This sign-in link is not valid"), "{junk:?}");
+    }
     assert_eq!(open_link(&server, second["url"].as_str().unwrap()).2.status, 303);
 }
 

@@ -753,7 +753,9 @@ fn administrators_see_disk_use_per_person() {
     assert_eq!(use_now["more"], false);
     let first = admin.get_json("/api/admin/files?limit=1");
     assert_eq!((first["users"].as_array().unwrap().len(), &first["more"]), (1, &json!(true)));
-    assert_eq!(admin.get("/api/admin/files?limit=0").status, 400);
+    for bad in ["0", "501", "ten"] {
+        assert_eq!(admin.get(&format!("/api/admin/files?limit={bad}")).status, 400, "limit={bad}");
+    }
     // Only administrators: a member learns nothing.
     let refused = bob.get("/api/admin/files");
     assert_eq!((refused.status, refused.error()), (403, "administrators only".to_string()));
