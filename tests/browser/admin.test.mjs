@@ -24,6 +24,16 @@ before(async () => {
 
 after(() => stopSession({ server, browser }));
 
+/** Uploads a file for a private chat with root from `page`'s user (not sent yet: it counts). */
+async function uploadToRoot(page, name, text) {
+  const rootId = await root.page.evaluate(() => document.body.dataset.userId);
+  const status = await page.evaluate(async ({ to, name, text }) => {
+    const response = await fetch(`/api/files?to=${encodeURIComponent(to)}&name=${encodeURIComponent(name)}`, { method: 'POST', body: text });
+    return response.status;
+  }, { to: `user:${rootId}`, name, text });
+  assert.equal(status, 201, `upload of ${name}`);
+}
+
 /** The admin page's card of an account. */
 function card(page, name) {
   return page.locator('#account-list > li').filter({ has: page.locator('.account-name', { hasText: new RegExp(`^${name}$`) }) });
@@ -199,12 +209,7 @@ test('the admin page on a desktop disables and enables an account, and shows its
   await expectHidden(card(page, 'bob').locator('.badge-tag.disabled'));
   await signIn(bob.page, 'bob', 'bobs new password');
   // Disk use: bob's upload shows under Files, beside the server's limits.
-  const rootId = await page.evaluate(() => document.body.dataset.userId);
-  const upload = await bob.page.evaluate(async (to) => {
-    const response = await fetch(`/api/files?to=${encodeURIComponent(to)}&name=note.txt`, { method: 'POST', body: 'a note for root' });
-    return response.status;
-  }, `user:${rootId}`);
-  assert.equal(upload, 201);
+  await uploadToRoot(bob.page, 'note.txt', 'a note for root');
   await page.reload();
   await expectText(page.locator('#files-list > li').filter({ hasText: 'bob' }).locator('.card-meta'), /^1 file, 15 /);
   await expectText(page.locator('#files-summary'), /^Stored files take 15 .* of the 10 GB allowed/);
@@ -266,12 +271,7 @@ test('in Russian on a desktop: an invitation registers, a pasted sign-in link si
   assertNoProblems(first.problems);
 
   // Dima uploads a file; deleting his account takes his line off the Files section at once.
-  const rootId = await page.evaluate(() => document.body.dataset.userId);
-  const upload = await second.page.evaluate(async (to) => {
-    const response = await fetch(`/api/files?to=${encodeURIComponent(to)}&name=dima.txt`, { method: 'POST', body: 'from dima' });
-    return response.status;
-  }, `user:${rootId}`);
-  assert.equal(upload, 201);
+  await uploadToRoot(second.page, 'dima.txt', 'from dima');
   await page.reload();
   const dimasFiles = page.locator('#files-list > li').filter({ hasText: 'dima' });
   await expectText(dimasFiles.locator('.card-meta'), /^1 file, 9 /);
